@@ -1,0 +1,1 @@
+"""One module per `lucid` subcommand; each exposes `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""The document model: pixels, layers, compositing, history. Imports neither Qt nor torch."""
