@@ -28,6 +28,9 @@ from editor.io.pngcheck import check_png
 
 DEFAULT_MAX_PIXELS = 250_000_000
 ORIENTATION_TAG = 0x0112
+EXIF_IFD_TAG = 0x8769
+# ImageDescription, Make, Model, Software, DateTime, Artist, Copyright
+_TIFF_DESCRIPTIVE_TAGS = (270, 271, 272, 305, 306, 315, 33432)
 
 _PIL_LIMIT_LOCK = threading.Lock()
 _SPLIT16 = re.compile(r"^(RGB|RGBA|RGBa|RGBX);16([BLN]?)$")
@@ -306,6 +309,8 @@ def _exif(im: Image.Image, notes: list[str]) -> tuple[int | None, bytes | None]:
         except Exception:  # unreadable EXIF: no orientation to apply
             orientation = None
         raw = im.info.get("exif")
+        if im.format == "TIFF":
+            return orientation, _tiff_exif(im)
         if not isinstance(raw, bytes) or not raw:
             return orientation, None
         try:
@@ -316,6 +321,23 @@ def _exif(im: Image.Image, notes: list[str]) -> tuple[int | None, bytes | None]:
         except Exception as exc:
             notes.append(f"the EXIF block is damaged and was dropped ({exc})")
             return orientation, None
+
+
+def _tiff_exif(im: Image.Image) -> bytes | None:
+    """TIFF keeps EXIF in its own directory: copy the descriptive tags and the EXIF sub-directory,
+    not the tags that describe the TIFF's layout (those belong to whatever file we write next)."""
+    try:
+        source = im.getexif()
+        exif = Image.Exif()
+        for tag in _TIFF_DESCRIPTIVE_TAGS:
+            if tag in source:
+                exif[tag] = source[tag]
+        sub = source.get_ifd(EXIF_IFD_TAG)
+        if sub:
+            exif[EXIF_IFD_TAG] = dict(sub)
+        return exif.tobytes() if len(exif) else None
+    except Exception:  # damaged directory: nothing worth keeping
+        return None
 
 
 def apply_orientation(pixels: np.ndarray, orientation: int | None) -> np.ndarray:
