@@ -1,0 +1,1 @@
+"""Converters from other weight formats into safetensors that spandrel (or our archs) can load."""
