@@ -88,12 +88,19 @@ def detect(state: StateDict) -> bool:
     return f"block{n + 2}.0.weight" in state and f"block{n + 3}.0.conv.weight" in state
 
 
+def _upsamples(state: StateDict, last: str) -> int:
+    return len({int(m.group(1)) for k in state if (m := re.fullmatch(rf"{last}\.(\d+)\.conv\.weight", k))})
+
+
+def scale_of(state: StateDict) -> int:
+    return 2 ** _upsamples(state, f"block{len(_residual_indices(state)) + 3}")
+
+
 def build(state: StateDict) -> SRGANGenerator:
     """Build the generator with hyperparameters read from the state dict and load the weights strictly."""
     n = len(_residual_indices(state))
     last = f"block{n + 3}"
-    ups = {int(m.group(1)) for k in state if (m := re.fullmatch(rf"{last}\.(\d+)\.conv\.weight", k))}
-    upsamples = len(ups)
+    upsamples = _upsamples(state, last)
     first = state["block1.0.weight"]
     model = SRGANGenerator(
         in_ch=first.shape[1],
@@ -139,3 +146,12 @@ ARCH = SRGANArch()
 def load_descriptor(state: StateDict) -> ImageModelDescriptor[SRGANGenerator]:
     """Descriptor for an SRGAN state dict (what `safe_load.register_arch` calls as `build`)."""
     return ARCH.load(state)
+
+
+def _register() -> None:
+    from editor.infer.safe_load import register_arch
+
+    register_arch("SRGAN", detect, load_descriptor, purpose="SR", scale=scale_of)
+
+
+_register()
