@@ -16,6 +16,7 @@ from editor.core.document import Document
 from editor.core.pixels import from_float, to_rgba
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageSaveError
+from editor.io.images import convert_depth
 from editor.io.png16 import encode_png16
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
@@ -54,7 +55,7 @@ def export_image(source: Document | np.ndarray, path: str | Path, *, format: str
     pixels, icc_profile, exif = _pixels(source, depth, icc_profile, exif)
     notes: list[str] = []
     if pixels.dtype == np.uint16 and fmt not in _SIXTEEN_BIT:
-        pixels = _to8(pixels)
+        pixels = convert_depth(pixels, np.uint8)
         notes.append(f"{fmt} stores 8 bits per channel: reduced from 16-bit")
     try:
         data = _encode(pixels, fmt, int(quality), icc_profile, exif, notes)
@@ -89,15 +90,10 @@ def _pixels(source: Document | np.ndarray, depth: int | None, icc: bytes | None,
     except ValueError as exc:
         raise ImageSaveError(str(exc)) from exc
     if depth == 8 and arr.dtype == np.uint16:
-        arr = _to8(arr)
+        arr = convert_depth(arr, np.uint8)
     elif depth == 16 and arr.dtype == np.uint8:
-        arr = arr.astype(np.uint16) * 257
+        arr = convert_depth(arr, np.uint16)
     return arr, icc, exif
-
-
-def _to8(pixels: np.ndarray) -> np.ndarray:
-    """uint16 → uint8, rounded (65535 → 255, 257·k → k)."""
-    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
 def _flatten_white(rgba: np.ndarray) -> np.ndarray:

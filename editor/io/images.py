@@ -15,7 +15,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms
@@ -35,6 +35,26 @@ _TIFF_DESCRIPTIVE_TAGS = (270, 271, 272, 305, 306, 315, 33432)
 _PIL_LIMIT_LOCK = threading.Lock()
 _SPLIT16 = re.compile(r"^(RGB|RGBA|RGBa|RGBX);16([BLN]?)$")
 _LA16 = re.compile(r"^LA;16([BLN]?)$")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file on disk or bytes in memory (an ORA member), re-openable for each decoder pass."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+
+    def target(self) -> Path | io.BytesIO:
+        """What Image.open gets: the path (Pillow closes it) or a fresh in-memory stream."""
+        return self.path if self.path is not None else io.BytesIO(self.data or b"")
+
+    def open(self) -> BinaryIO:
+        return self.path.open("rb") if self.path is not None else io.BytesIO(self.data or b"")
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
 
 
 @dataclass
@@ -69,14 +89,23 @@ def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loa
         raise ImageLoadError(f"{name}: file not found", str(path))
     if not path.is_file():
         raise ImageLoadError(f"{name}: not a file", str(path))
+    return _guarded(_Source(name, path=path), max_pixels)
+
+
+def decode_image_bytes(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """`load_image` for an image held in memory (an OpenRaster member); `name` is for messages."""
+    return _guarded(_Source(name, data=bytes(data)), max_pixels)
+
+
+def _guarded(src: _Source, max_pixels: int) -> LoadedImage:
     try:
-        return _load(path, max_pixels)
+        return _load(src, max_pixels)
     except ImageLoadError:
         raise
     except MemoryError as exc:
-        raise ImageLoadError(f"{name}: not enough memory to decode this image", str(exc)) from exc
+        raise ImageLoadError(f"{src.name}: not enough memory to decode this image", str(exc)) from exc
     except Exception as exc:  # Pillow/tifffile/zlib/struct raise many types on damaged input
-        raise ImageLoadError(f"{name}: {_explain(exc)}", f"{type(exc).__name__}: {exc}") from exc
+        raise ImageLoadError(f"{src.name}: {_explain(exc)}", f"{type(exc).__name__}: {exc}") from exc
 
 
 def load_document(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Document:
@@ -107,49 +136,50 @@ def _explain(exc: Exception) -> str:
     return f"could not decode the image ({text or type(exc).__name__})"
 
 
-def _open(path: Path, max_pixels: int) -> Image.Image:
+def _open(src: _Source, max_pixels: int) -> Image.Image:
     """Image.open with Pillow's own bomb check set to our limit (header only, nothing decoded)."""
     with _PIL_LIMIT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         old = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = max(1, max_pixels)
         try:
-            return Image.open(path)
+            return Image.open(src.target())
         except Image.DecompressionBombError as exc:
-            raise ImageTooLarge(f"{path.name}: the image is larger than the limit of "
+            raise ImageTooLarge(f"{src.name}: the image is larger than the limit of "
                                 f"{max_pixels / 1e6:.0f} megapixels", str(exc)) from exc
         finally:
             Image.MAX_IMAGE_PIXELS = old
 
 
-def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
+def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
-        raise ImageLoadError(f"{path.name}: the image has no pixels ({width}×{height})")
+        raise ImageLoadError(f"{src.name}: the image has no pixels ({width}×{height})")
     if width * height > max_pixels:
         raise ImageTooLarge(
-            f"{path.name}: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
+            f"{src.name}: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
             f"{max_pixels / 1e6:.0f} megapixels")
 
 
-def _load(path: Path, max_pixels: int) -> LoadedImage:
-    with path.open("rb") as fh:
+def _load(src: _Source, max_pixels: int) -> LoadedImage:
+    with src.open() as fh:
         head = fh.read(16)
-    if head.startswith(b"\x89PNG") or path.suffix.lower() == ".png":
-        problem = check_png(path)
-        if problem:
-            raise ImageLoadError(f"{path.name}: damaged PNG ({problem})")
+        if head.startswith(b"\x89PNG") or src.suffix == ".png":
+            fh.seek(0)
+            problem = check_png(fh)
+            if problem:
+                raise ImageLoadError(f"{src.name}: damaged PNG ({problem})")
     try:
-        im = _open(path, max_pixels)
+        im = _open(src, max_pixels)
     except Image.UnidentifiedImageError:
         if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-            return _load_tifffile(path, max_pixels, [])
+            return _load_tifffile(src, max_pixels, [])
         raise
     with im:
-        _check_size(path, im.width, im.height, max_pixels)
-        fmt = im.format or path.suffix.lstrip(".").upper()
+        _check_size(src, im.width, im.height, max_pixels)
+        fmt = im.format or src.suffix.lstrip(".").upper()
         notes: list[str] = []
         icc = im.info.get("icc_profile") or None
-        pixels, depth, icc = _decode(im, path, icc, notes)
+        pixels, depth, icc = _decode(im, src, icc, notes)
         orientation, exif = _exif(im, notes)
         text = {k: v for k, v in getattr(im, "text", {}).items() if isinstance(v, str)} \
             if im.format == "PNG" else {}
@@ -164,14 +194,14 @@ def _load(path: Path, max_pixels: int) -> LoadedImage:
     return LoadedImage(np.ascontiguousarray(pixels), depth, icc, exif, fmt, info)
 
 
-def _decode(im: Image.Image, path: Path, icc: bytes | None,
+def _decode(im: Image.Image, src: _Source, icc: bytes | None,
             notes: list[str]) -> tuple[np.ndarray, int, bytes | None]:
     """Pixels as RGBA uint8/uint16 plus the ICC profile that now describes them."""
     raw = _rawmode(im)
     if raw and _SPLIT16.match(raw):
-        return _split16(path, im, raw), 16, icc
+        return _split16(src, im, raw), 16, icc
     if raw and _LA16.match(raw):
-        return _la16(path, im, raw), 16, icc
+        return _la16(src, im, raw), 16, icc
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         gray = np.asarray(im).astype(np.uint16)
@@ -198,7 +228,7 @@ def _decode(im: Image.Image, path: Path, icc: bytes | None,
         im = im.convert("RGB")  # YCbCr, HSV, …
     out = np.asarray(im.convert("RGBA"))
     if out.dtype != np.uint8 or out.shape[2] != 4:
-        raise ImageLoadError(f"{path.name}: unsupported colour mode {mode}")
+        raise ImageLoadError(f"{src.name}: unsupported colour mode {mode}")
     return out, 8, icc
 
 
@@ -210,9 +240,9 @@ def _rawmode(im: Image.Image) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
-def _decode_with(path: Path, rawmode: str) -> np.ndarray:
-    """Re-run Pillow's decoder on `path` with another rawmode (same decompression, other unpacker)."""
-    with Image.open(path) as im:
+def _decode_with(src: _Source, rawmode: str) -> np.ndarray:
+    """Re-run Pillow's decoder on `src` with another rawmode (same decompression, other unpacker)."""
+    with Image.open(src.target()) as im:
         tiles = []
         for tile in im.tile:
             args = (rawmode, *tile.args[1:]) if isinstance(tile.args, tuple) else rawmode
@@ -230,12 +260,12 @@ def _byte_order(suffix: str) -> str:
     return "little"
 
 
-def _split16(path: Path, im: Image.Image, raw: str) -> np.ndarray:
+def _split16(src: _Source, im: Image.Image, raw: str) -> np.ndarray:
     base, suffix = _SPLIT16.match(raw).groups()  # type: ignore[union-attr]
     unassoc = "RGBA" if base == "RGBa" else base
     big = _byte_order(suffix) == "big"
-    hi = _decode_with(path, f"{unassoc};16{'B' if big else 'L'}").astype(np.uint16)
-    lo = _decode_with(path, f"{unassoc};16{'L' if big else 'B'}")
+    hi = _decode_with(src, f"{unassoc};16{'B' if big else 'L'}").astype(np.uint16)
+    lo = _decode_with(src, f"{unassoc};16{'L' if big else 'B'}")
     values = (hi << 8) | lo
     if values.shape[2] == 3:
         alpha = np.full((*values.shape[:2], 1), 65535, np.uint16)
@@ -250,14 +280,24 @@ def _split16(path: Path, im: Image.Image, raw: str) -> np.ndarray:
     return values
 
 
-def _la16(path: Path, im: Image.Image, raw: str) -> np.ndarray:
+def _la16(src: _Source, im: Image.Image, raw: str) -> np.ndarray:
     """16-bit gray+alpha has 4 bytes per pixel: decode as 8-bit RGBA and reinterpret the bytes."""
     (suffix,) = _LA16.match(raw).groups()  # type: ignore[union-attr]
     dtype = ">u2" if _byte_order(suffix) == "big" else "<u2"
-    raw_bytes = np.ascontiguousarray(_decode_with(path, "RGBA"))
+    raw_bytes = np.ascontiguousarray(_decode_with(src, "RGBA"))
     ga = raw_bytes.view(dtype).reshape(im.height, im.width, 2).astype(np.uint16)
     gray, alpha = ga[..., 0], ga[..., 1]
     return np.stack([gray, gray, gray, alpha], axis=2)
+
+
+def convert_depth(pixels: np.ndarray, dtype: type | np.dtype) -> np.ndarray:
+    """uint8 ⇄ uint16 exactly (k·257) and rounded (16 → 8), so 8 → 16 → 8 is lossless."""
+    dtype = np.dtype(dtype)
+    if pixels.dtype == dtype:
+        return pixels
+    if dtype == np.uint16:
+        return pixels.astype(np.uint16) * np.uint16(257)
+    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
 def unpremultiply16(values: np.ndarray) -> np.ndarray:
@@ -359,18 +399,18 @@ def apply_orientation(pixels: np.ndarray, orientation: int | None) -> np.ndarray
     return pixels
 
 
-def _load_tifffile(path: Path, max_pixels: int, notes: list[str]) -> LoadedImage:
+def _load_tifffile(src: _Source, max_pixels: int, notes: list[str]) -> LoadedImage:
     """TIFFs Pillow cannot open (float RGB, unusual sample layouts): first page through tifffile."""
     import tifffile
 
-    with tifffile.TiffFile(path) as tif:
+    with src.open() as fh, tifffile.TiffFile(fh) as tif:
         page = tif.pages.first
         shape = page.shape
         if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3:
             height, width = shape[1], shape[2]
         else:
             height, width = shape[0], shape[1]
-        _check_size(path, int(width), int(height), max_pixels)
+        _check_size(src, int(width), int(height), max_pixels)
         data = page.asarray()
         if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and data.ndim == 3:
             data = np.moveaxis(data, 0, 2)
