@@ -179,9 +179,15 @@ def _thumbnail(rgba8: np.ndarray) -> bytes:
 def open_any(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Document:
     """Open a project (.ora, or any zip that says it is OpenRaster) or a plain image."""
     path = Path(path)
-    if path.suffix.lower() == ".ora" or _looks_like_ora(path):
+    if is_project(path):
         return load_project(path, max_pixels=max_pixels)
     return load_document(path, max_pixels=max_pixels)
+
+
+def is_project(path: str | Path) -> bool:
+    """True for `.ora` names and for zips whose first entry says `image/openraster`."""
+    path = Path(path)
+    return path.suffix.lower() == ".ora" or _looks_like_ora(path)
 
 
 def _looks_like_ora(path: Path) -> bool:
