@@ -6,13 +6,13 @@ import itertools
 
 import numpy as np
 import pytest
+from w3c_reference import source_over
 
 from editor.core import blending
 from editor.core.blend import BlendMode
 from editor.core.compositor import composite
 from editor.core.document import Document
 from editor.core.layers import GroupLayer, PixelLayer
-from tests.core.w3c_reference import source_over
 
 # Sample channel values (multiples of 1/255 so uint8 layers hold them exactly), including the branch
 # points of the piecewise modes: 0, ≤0.25, 0.5, 1.
