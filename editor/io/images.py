@@ -102,6 +102,8 @@ def _guarded(src: _Source, max_pixels: int) -> LoadedImage:
         return _load(src, max_pixels)
     except ImageLoadError:
         raise
+    except Image.DecompressionBombError as exc:  # raised by some plugins when they seek frames
+        raise ImageTooLarge(f"{src.name}: the image is too large to open safely", str(exc)) from exc
     except MemoryError as exc:
         raise ImageLoadError(f"{src.name}: not enough memory to decode this image", str(exc)) from exc
     except Exception as exc:  # Pillow/tifffile/zlib/struct raise many types on damaged input
@@ -137,16 +139,13 @@ def _explain(exc: Exception) -> str:
 
 
 def _open(src: _Source, max_pixels: int) -> Image.Image:
-    """Image.open with Pillow's own bomb check set to our limit (header only, nothing decoded)."""
-    with _PIL_LIMIT_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    """Image.open reads the header only; Pillow's own bomb check is switched off for that call
+    because `_check_size` applies our configurable limit right after, with a clearer message."""
+    with _PIL_LIMIT_LOCK:
         old = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = max(1, max_pixels)
+        Image.MAX_IMAGE_PIXELS = None
         try:
             return Image.open(src.target())
-        except Image.DecompressionBombError as exc:
-            raise ImageTooLarge(f"{src.name}: the image is larger than the limit of "
-                                f"{max_pixels / 1e6:.0f} megapixels", str(exc)) from exc
         finally:
             Image.MAX_IMAGE_PIXELS = old
 
