@@ -306,8 +306,10 @@ class _Reader:
     def _parse_xml(self, data: bytes) -> ET.Element:
         try:
             return SafeET.fromstring(data, forbid_dtd=True)
-        except (DefusedXmlException, ET.ParseError, ValueError) as exc:
-            raise self.fail(f"stack.xml is not valid or not safe XML ({exc})") from exc
+        except DefusedXmlException as exc:
+            raise self.fail("stack.xml declares a DTD or entities, which Lucid refuses for safety") from exc
+        except (ET.ParseError, ValueError) as exc:
+            raise self.fail(f"stack.xml is not valid XML ({exc})") from exc
 
     def _int(self, elem: ET.Element, attr: str, default: int | None = None) -> int:
         value = elem.get(attr)
