@@ -177,13 +177,17 @@ def download(
             attempt += 1
             if attempt > retries:
                 raise
+    return commit_part(part, dest, sha256_file(part, cancel), sha256=sha256, size=size, what=dest.name)
+
+
+def commit_part(part: Path, dest: Path, digest: str, *, sha256: str, size: int | None, what: str) -> Path:
+    """Rename `part` to `dest` if its digest and size match; otherwise delete it and raise."""
     actual_size = part.stat().st_size
-    digest = sha256_file(part, cancel)
     if digest != sha256.lower() or (size is not None and actual_size != size):
         part.unlink(missing_ok=True)
         raise ChecksumError(
-            f"The downloaded file {dest.name} is not the expected one (checksum mismatch); it was deleted.",
-            detail=f"{url}: expected sha256 {sha256} ({size} bytes), got {digest} ({actual_size} bytes)",
+            f"The downloaded file {what} is not the expected one (checksum mismatch); it was deleted.",
+            detail=f"expected sha256 {sha256} ({size} bytes), got {digest} ({actual_size} bytes)",
         )
     os.replace(part, dest)
     return dest

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import pkgutil
+import re
 import threading
 import zipfile
 from collections.abc import Callable
@@ -50,10 +51,17 @@ def load_state_dict(path: Path | str) -> StateDict:
                 f"{path.name}: unsupported weights format '{ext}'. Use .safetensors, .pth, .pt or .ckpt."
             )
     except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "global" not in text.lower() and "reduce" not in text.lower():  # not code: just not a pickle
+            raise InferenceError(
+                f"{path.name} is not a readable weights file (damaged or incomplete?).", detail=text
+            ) from exc
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", text)
+        what = f" ({found.group(1)})" if found else ""
         raise UnsafeModelFile(
-            f"{path.name} was refused: it contains Python objects that could run code when loaded. "
+            f"{path.name} was refused: it contains Python objects{what} that could run code when loaded. "
             "Use a .safetensors version of the model, or one saved as a plain state dict.",
-            detail=str(exc),
+            detail=text,
         ) from exc
     except InferenceError:
         raise

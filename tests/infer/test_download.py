@@ -23,7 +23,8 @@ def server():
     s.stop()
 
 
-def test_fresh_download_verifies_and_reports_bytes(server: LocalServer, model_bytes: bytes, tmp_path: Path) -> None:
+def test_fresh_download_verifies_and_reports_bytes(server: LocalServer, model_bytes: bytes,
+                                                   tmp_path: Path) -> None:
     server.files["/m.safetensors"] = model_bytes
     seen: list[tuple[int, int | None]] = []
     dest = tmp_path / "out" / "m.safetensors"
