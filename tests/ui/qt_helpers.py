@@ -1,0 +1,80 @@
+"""Helpers for UI tests: scripted prompts, a test image with distinguishable pixels, raw mouse input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from editor.core.document import Document
+from editor.core.layers import PixelLayer
+
+
+class ScriptedPrompts:
+    """Answers the window's questions from queues and records what was asked."""
+
+    def __init__(self) -> None:
+        self.unsaved_answers: list[str] = []
+        self.asked_unsaved: list[str] = []
+        self.errors: list[str] = []
+        self.save_paths: list[Path | None] = []
+        self.export_paths: list[Path | None] = []
+        self.open_answers: list[list[Path]] = []
+        self.sizes: list[tuple[int, int] | None] = []
+
+    def unsaved_changes(self, name: str) -> str:
+        self.asked_unsaved.append(name)
+        return self.unsaved_answers.pop(0) if self.unsaved_answers else "discard"
+
+    def error(self, message: str, detail: str | None = None) -> None:
+        self.errors.append(message)
+
+    def open_paths(self, start):
+        return self.open_answers.pop(0) if self.open_answers else []
+
+    def save_path(self, suggested: Path):
+        return self.save_paths.pop(0) if self.save_paths else None
+
+    def export_path(self, suggested: Path):
+        return self.export_paths.pop(0) if self.export_paths else None
+
+    def new_size(self):
+        return self.sizes.pop(0) if self.sizes else None
+
+    def about(self, text: str) -> None:
+        pass
+
+
+def gradient_doc(w: int = 300, h: int = 200) -> Document:
+    """A one-layer document whose every pixel is distinguishable: R = x, G = y (mod 256), B = 128."""
+    ys, xs = np.mgrid[0:h, 0:w]
+    px = np.zeros((h, w, 4), np.uint8)
+    px[..., 0] = xs % 256
+    px[..., 1] = ys % 256
+    px[..., 2] = 128
+    px[..., 3] = 255
+    doc = Document(w, h)
+    layer = PixelLayer("gradient", px)
+    doc.root.children.append(layer)
+    doc.active_layer = layer
+    return doc
+
+
+def send_mouse(widget, kind: QEvent.Type, pos: QPointF, button=Qt.MouseButton.LeftButton,
+               buttons=Qt.MouseButton.LeftButton, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """Deliver one mouse event to `widget` (QTest's helpers drop the held-button state on moves)."""
+    global_pos = QPointF(widget.mapToGlobal(QPoint(round(pos.x()), round(pos.y()))))
+    event = QMouseEvent(kind, QPointF(pos), global_pos, button, buttons, modifiers)
+    QApplication.sendEvent(widget, event)
+
+
+def drag(widget, points: list[QPointF], modifiers=Qt.KeyboardModifier.NoModifier,
+         button=Qt.MouseButton.LeftButton) -> None:
+    """Press at the first point, move through the rest, release at the last."""
+    send_mouse(widget, QEvent.Type.MouseButtonPress, points[0], button, button, modifiers)
+    for p in points[1:]:
+        send_mouse(widget, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, button, modifiers)
+    send_mouse(widget, QEvent.Type.MouseButtonRelease, points[-1], button, Qt.MouseButton.NoButton, modifiers)
