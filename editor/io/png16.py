@@ -23,8 +23,11 @@ def _chunk(ctype: bytes, data: bytes) -> bytes:
 
 
 def encode_png16(pixels: np.ndarray, *, icc_profile: bytes | None = None, exif: bytes | None = None,
-                 compress_level: int = 6) -> bytes:
-    """Encode an H×W×C uint16 array (C = 1…4: gray, gray+alpha, RGB, RGBA) as a 16-bit PNG."""
+                 compress_level: int = 3) -> bytes:
+    """Encode an H×W×C uint16 array (C = 1…4: gray, gray+alpha, RGB, RGBA) as a 16-bit PNG.
+
+    Level 3: on 16-bit photos (noisy low bytes) level 6 is ~3.5× slower for ~2% smaller files.
+    """
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     if pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in _COLOR_TYPE:
