@@ -39,7 +39,7 @@ _TINY = _F(1e-30)
 # --- rendering a rectangle ----------------------------------------------------------------------------------
 
 def render(layers: Sequence[Layer], rect: Rect) -> np.ndarray:
-    """Composite `layers` (bottom first) onto transparency in canvas `rect`; planar premultiplied (4, h, w)."""
+    """Composite `layers` (bottom first) onto transparency in canvas `rect` → planar premultiplied."""
     acc = np.zeros((4, rect.h, rect.w), np.float32)
     _render_into(layers, rect, acc)
     return acc
@@ -220,6 +220,10 @@ class Compositor:
             return
         for key in rect.intersect(self.doc.rect).tiles():
             self._drop(key)
+
+    @property
+    def cache_nbytes(self) -> int:
+        return self._nbytes
 
     def is_cached(self, tx: int, ty: int) -> bool:
         return (tx, ty) in self._cache

@@ -341,7 +341,7 @@ class Document:
         self._set_selection(shape, mode, "Select rectangle", None if mode == "replace" else rect)
 
     def select_polygon(self, points: Sequence[tuple[float, float]], mode: str = "replace") -> None:
-        area = self.rect if mode == "replace" else sel.polygon_bounds(points, self.rect)
+        area = sel.polygon_bounds(points, self.rect)
         shape = np.zeros((self.height, self.width), np.float32)
         if not area.empty:
             shape[area.slices()] = sel.polygon_mask((area.h, area.w), points, (area.x, area.y))

@@ -72,14 +72,13 @@ class PixelEdit:
         changed = Rect(0, 0, 0, 0)
         for key, (index, before) in self._before.items():
             after = self.array[index]
-            if not np.array_equal(before, after):
+            box = _changed_box(before, after)
+            if box is not None:
                 tiles[key] = (index, before, after.copy())
-                changed = changed.union(Rect(index[1].start, index[0].start,
-                                             index[1].stop - index[1].start, index[0].stop - index[0].start))
+                changed = changed.union(box.translated(index[1].start, index[0].start))
         self._before.clear()
         if not tiles:
             return None
-        changed = changed.intersect(self._touched)
         if self._notified.empty or changed.union(self._notified) != self._notified:
             self._notify(changed)
         return TileDelta(self._get_array, tiles, changed, self._notify)
@@ -88,3 +87,15 @@ class PixelEdit:
 def _tile_index(key: tuple[int, int], bounds: Rect) -> Index:
     rect = Rect(key[0] * TILE, key[1] * TILE, TILE, TILE).intersect(bounds)
     return rect.slices()
+
+
+def _changed_box(before: np.ndarray, after: np.ndarray) -> Rect | None:
+    """Bounding box (tile coordinates) of the pixels that differ, or None if none do."""
+    diff = before != after
+    if diff.ndim == 3:
+        diff = diff.any(axis=2)
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff.any(axis=0))
+    return Rect.from_bounds(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)

@@ -191,11 +191,11 @@ def test_pixel_edit_stores_only_changed_tiles_and_emits_events():
         edit.array[300, 700] = 255  # …but only one tile changes
     assert doc.history.labels[-1] == "dot"
     assert doc.history.nbytes == 2 * TILE * TILE * 4
-    assert pixel_events == [Rect(512, 256, 256, 256)]
-    assert dirty == [Rect(522, 276, 256, 256)]
+    assert pixel_events == [Rect(700, 300, 1, 1)]  # exactly what changed, in layer coordinates
+    assert dirty == [Rect(710, 320, 1, 1)]  # on the canvas
     dirty.clear()
     doc.history.undo()
-    assert layer.pixels.max() == 0 and dirty == [Rect(522, 276, 256, 256)]
+    assert layer.pixels.max() == 0 and dirty == [Rect(710, 320, 1, 1)]
     doc.history.redo()
     assert layer.pixels[300, 700].tolist() == [255] * 4 and layer.pixels.sum() == 4 * 255
 
