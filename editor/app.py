@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.lastWindowClosed.connect(app.quit)
     with loop:
         loop.run_until_complete(closed.wait())
+    asyncio.set_event_loop(None)  # the loop is closed now; don't leave it installed as the current one
     return 0
 
 

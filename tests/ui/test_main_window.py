@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,9 @@ def drop(widget, paths: list[Path], pos: QPoint | None = None) -> QDropEvent:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(pos or widget.rect().center())
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(pos.toPoint(), *args)
+    with warnings.catch_warnings():  # PySide6 marks the QPoint constructor deprecated; it is the only one
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(pos.toPoint(), *args)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
     event = QDropEvent(pos, *args)
