@@ -1,0 +1,90 @@
+"""`lucid upscale IMAGE -o OUT [--scale S] [--model ID] [--tile N]`: super-resolution without a window.
+
+Runs the same `superres` task the app's Image → Upscale… job runs, on the same store and loaders;
+a 16-bit source is processed in float and written back at 16 bits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from editor.core.errors import LucidError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("upscale", help="enlarge an image 1–4× with a super-resolution model")
+    parser.add_argument("image", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
+    parser.add_argument("--scale", type=float, help="1–4, fractions allowed (default: the model's)")
+    parser.add_argument("--model", help="model id (default: the default super-resolution model); "
+                        "see `lucid models list`")
+    parser.add_argument("--tile", type=int, help="tile size in input pixels (default: from free memory)")
+    parser.add_argument("--alpha", choices=("resize", "model"), default="resize",
+                        help="transparency: smooth resize (default) or through the model (slower)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    parser.add_argument("--models-dir", type=Path,
+                        help="models folder (default: $LUCID_MODELS_DIR, else per-user)")
+    parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
+    parser.set_defaults(func=run)
+
+
+def _model_id(store, requested: str | None) -> str:
+    if requested:
+        m = store.manifest(requested)  # unknown id → a clear error
+        if m.task != "superres":
+            raise LucidError(f"Model '{requested}' is a {m.task} model, not an upscaler.")
+        return requested
+    default = store.default_for("superres")
+    if default is None:
+        raise LucidError("No default upscaling model is known; pass --model (see `lucid models list`).")
+    return default.id
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from editor.cli.commands.models import _ProgressPrinter
+    from editor.core.pixels import to_float
+    from editor.infer.api import CancelToken, ModelNotInstalled, Request, TaskContext
+    from editor.infer.store import ModelStore
+    from editor.io.export import export_image
+    from editor.io.images import load_image
+
+    if args.tile is not None and args.tile < 16:
+        raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
+    store = ModelStore(args.models_dir)
+    model_id = _model_id(store, args.model)
+    try:
+        model_path = store.path(model_id)
+    except ModelNotInstalled as exc:
+        raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
+                         "(or `lucid models import FILE`) first.") from exc
+    img = load_image(args.image)
+    pixels = to_float(img.pixels)
+    if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
+        pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
+
+    from editor.infer.device import resolve_device, set_cpu_threads
+    from editor.infer.safe_load import load_model
+    from editor.infer.tasks.superres import run as superres
+
+    device = resolve_device(args.device)
+    set_cpu_threads()
+    model = load_model(model_path)
+    params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
+    request = Request(task="superres", image=pixels, model_id=model_id, params=params,
+                      context=TaskContext(device=device, load_model=lambda _id: model))
+    printer = _ProgressPrinter()
+    try:
+        result = superres(request, printer, CancelToken())
+    finally:
+        printer.done()
+    notes = export_image(result.image, args.output, depth=img.depth, icc_profile=img.icc_profile,
+                         exif=img.exif, quality=args.quality)
+    for note in notes:
+        print(f"lucid: note: {note}", file=sys.stderr)
+    out_w, out_h = result.info["size"]
+    print(f"wrote {args.output} ({out_w}×{out_h}, {model_id}, {result.info['seconds']:.1f} s)")
+    return 0

@@ -1,0 +1,287 @@
+"""Super-resolution task: upscale an image 1–4× with a spandrel-loaded model, tiled and seam-free.
+
+Params (all optional): `scale` (float in [1, 4], default the model's own scale), `size` ([width,
+height], overrides scale), `tile` (input tile side; default from free memory), `overlap` (input
+pixels shared by neighbouring tiles; default from the architecture), `alpha` ("resize" or "model").
+
+Why it is shaped this way:
+- The network always runs at its native scale; any other scale (2×, 2.5×, 1×) is a Lanczos downscale
+  of that output, which keeps detail the network made and avoids the aliasing of a plain resample.
+- Alpha is not an image the networks were trained on: by default it gets a smooth, antialiased
+  resize (bicubic up, Lanczos down — never nearest); `alpha="model"` runs it through the network as
+  gray instead, sharper on hard cut-outs but twice the work.
+- Pixels stay float32 from input to output, so 16-bit sources keep their precision; the caller
+  quantises at the file boundary.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from editor.infer.api import (
+    CancelToken,
+    InferenceError,
+    Progress,
+    ProgressFn,
+    Request,
+    Result,
+)
+from editor.infer.tiling import run_tiled
+
+MIN_SCALE, MAX_SCALE = 1.0, 4.0
+# Working memory per *input* pixel while the network runs, measured as peak RSS growth on CPU in
+# tests/bench/bench_superres.py (float32; a fp16 CUDA run needs about half). Unknown architectures
+# get the RRDBNet figure, the heaviest we ship.
+_BYTES_PER_INPUT_PX = {"ESRGAN": 48_000, "Compact": 6_000, "SRGAN": 16_000}
+_DEFAULT_BYTES_PER_PX = 48_000
+# CPU tiles beyond this gain no speed (measured) but cost memory; the GPU may take larger ones.
+_CPU_TILE_CAP = 256
+_GPU_TILE_CAP = 1024
+# channels_last helps these architectures on CPU (bench_superres: ~3× for Compact, none for RRDBNet).
+_CHANNELS_LAST_ON_CPU = {"Compact", "SRGAN"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do; computed before any pixel is touched so bad parameters fail fast."""
+
+    out_h: int
+    out_w: int
+    model_scale: int
+    tile: int
+    overlap: int
+
+
+def _arch_id(model: Any) -> str:
+    arch = getattr(model, "architecture", None)
+    return str(getattr(arch, "id", type(getattr(model, "model", model)).__name__))
+
+
+def default_overlap(model: Any) -> int:
+    """Input-pixel overlap between tiles, from the network's receptive field.
+
+    The tiler drops the outer quarter of the overlap and feathers the middle half. The compact net
+    sees `num_conv + 2` pixels around it, so 4× that makes tiles exact; RRDBNet's field is far larger
+    than any affordable overlap, but its influence fades within a few dozen pixels (bench: seams).
+    """
+    if _arch_id(model) == "Compact":
+        num_conv = int(getattr(model.model, "num_conv", 16))
+        return int(math.ceil(4 * (num_conv + 2) / 8) * 8)
+    return 32
+
+
+def output_size(h: int, w: int, params: dict[str, Any], model_scale: int) -> tuple[int, int]:
+    """(out_h, out_w) from `size` or `scale`, checked against what the model can do."""
+    if params.get("size") is not None:
+        try:
+            tw, th = (int(v) for v in params["size"])
+        except (TypeError, ValueError) as exc:
+            raise InferenceError(
+                f"Target size must be two whole numbers (width, height), got {params['size']!r}.") from exc
+        if th < 1 or tw < 1:
+            raise InferenceError(f"Target size {tw}×{th} is not a valid image size.")
+        ratio = max(th / h, tw / w)
+        if ratio < MIN_SCALE - 1e-6 or ratio > min(MAX_SCALE, model_scale) + 1e-6:
+            raise InferenceError(f"Target size {tw}×{th} is a ×{ratio:.2f} enlargement of {w}×{h}; "
+                                 f"choose between ×{MIN_SCALE:g} and ×{min(MAX_SCALE, model_scale):g}.")
+        return th, tw
+    scale = float(params.get("scale") or model_scale)
+    if not math.isfinite(scale) or scale < MIN_SCALE or scale > MAX_SCALE:
+        raise InferenceError(f"Scale must be between {MIN_SCALE:g} and {MAX_SCALE:g}, got {scale:g}.")
+    if scale > model_scale:
+        raise InferenceError(f"This model enlarges at most ×{model_scale}; use ×{model_scale} or less.")
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def plan(image_shape: tuple[int, ...], model: Any, params: dict[str, Any], device: str = "cpu",
+         max_tile: int | None = None) -> Plan:
+    """Output size, tile and overlap for an image of `image_shape` on `device`."""
+    h, w = image_shape[:2]
+    model_scale = int(getattr(model, "scale", 1))
+    out_h, out_w = output_size(h, w, params, model_scale)
+    overlap = int(params.get("overlap") if params.get("overlap") is not None else default_overlap(model))
+    if overlap < 0:
+        raise InferenceError("Tile overlap cannot be negative.")
+    tile = params.get("tile") or choose_tile(h, w, model, device)
+    if max_tile:
+        tile = min(tile, max_tile)
+    tile = int(tile)
+    if tile < max(16, overlap + 8) and tile < max(h, w):
+        raise InferenceError(f"Tile size {tile} is too small for an overlap of {overlap} pixels; "
+                             f"use at least {max(16, overlap + 8)}.")
+    return Plan(out_h, out_w, model_scale, tile, overlap)
+
+
+def choose_tile(h: int, w: int, model: Any, device: str) -> int:
+    """Tile side from free memory and the architecture's measured appetite, capped where speed stops."""
+    from editor.infer.device import free_memory_bytes
+
+    per_px = _BYTES_PER_INPUT_PX.get(_arch_id(model), _DEFAULT_BYTES_PER_PX)
+    side = int(math.sqrt(free_memory_bytes(device) // 2 / per_px)) // 8 * 8
+    cap = _GPU_TILE_CAP if device.startswith("cuda") else _CPU_TILE_CAP
+    return max(64, min(side, cap))
+
+
+class _Runner:
+    """Calls the model on one float32 H×W×3 tile and returns float32 (H·s)×(W·s)×3."""
+
+    def __init__(self, model: Any, device: str, half: bool) -> None:
+        import torch
+
+        self.torch = torch
+        self.model = model
+        self.device = torch.device(device)
+        self.dtype = torch.float16 if half else torch.float32
+        self.channels_last = device == "cpu" and _arch_id(model) in _CHANNELS_LAST_ON_CPU
+        model.to(self.device)
+        model.to(self.dtype)
+        model.eval()
+        if self.channels_last:
+            model.model.to(memory_format=torch.channels_last)
+
+    def __call__(self, tile: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(tile.transpose(2, 0, 1)))[None]
+            x = x.to(self.device, self.dtype)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = self.model(x)
+            return y[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32, copy=False)
+
+
+def lanczos_resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """Antialiased Lanczos resize of float32 H×W×C (Pillow's "F" mode keeps full float precision)."""
+    from PIL import Image
+
+    if image.shape[:2] == (out_h, out_w):
+        return image
+    chans = [np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c]), mode="F")
+                        .resize((out_w, out_h), Image.Resampling.LANCZOS)) for c in range(image.shape[2])]
+    return np.clip(np.stack(chans, axis=-1), 0.0, 1.0).astype(np.float32)
+
+
+def smooth_resize(channel: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """Resize a single H×W channel: bicubic to enlarge, Lanczos to shrink; clipped to [0, 1]."""
+    from PIL import Image
+
+    h, w = channel.shape
+    method = Image.Resampling.BICUBIC if out_h >= h and out_w >= w else Image.Resampling.LANCZOS
+    img = Image.fromarray(np.ascontiguousarray(channel, dtype=np.float32), mode="F")
+    return np.clip(np.asarray(img.resize((out_w, out_h), method)), 0.0, 1.0).astype(np.float32)
+
+
+def _with_eta(progress: ProgressFn, lo: float, hi: float, label: str) -> ProgressFn:
+    """Map a stage's progress into [lo, hi] and add an ETA from the stage's pace so far."""
+    t0 = time.monotonic()
+
+    def report(p: Progress) -> None:
+        frac = lo + (hi - lo) * p.fraction
+        elapsed = time.monotonic() - t0
+        text = p.stage.replace("Processing", label) or label
+        if 0 < p.fraction < 1 and elapsed > 0.5:
+            left = elapsed * (1 - p.fraction) / p.fraction
+            text += f", about {_fmt_seconds(left)} left"
+        progress(Progress(frac, text))
+
+    return report
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 60:
+        return f"{max(1, round(s))} s"
+    return f"{int(s // 60)} min {round(s % 60):02d} s"
+
+
+def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Split H×W×C (C in 1–4) into RGB, alpha (or None) and the colour channel count."""
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
+        raise InferenceError(f"Upscaling needs a gray, gray+alpha, RGB or RGBA image, not {image.shape}.")
+    colour = 1 if image.shape[2] in (1, 2) else 3
+    rgb = image[..., :colour]
+    alpha = image[..., colour] if image.shape[2] in (2, 4) else None
+    if colour == 1:
+        rgb = np.repeat(rgb, 3, axis=2)
+    return np.ascontiguousarray(rgb, dtype=np.float32), alpha, colour
+
+
+def _to_gray(rgb: np.ndarray) -> np.ndarray:
+    """Back to one channel for gray sources (Rec. 601 luma, as the gray input was replicated)."""
+    return (rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+
+
+def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
+    start = time.monotonic()
+    if request.image is None:
+        raise InferenceError("Upscaling needs an image.")
+    ctx = request.context
+    if not request.model_id:
+        raise InferenceError("Choose an upscaling model.")
+    if ctx.load_model is None:
+        raise InferenceError("No model loader was provided for this job.")
+    params = dict(request.params)
+    alpha_mode = params.get("alpha", "resize")
+    if alpha_mode not in ("resize", "model"):
+        raise InferenceError(f"Alpha handling must be 'resize' or 'model', not {alpha_mode!r}.")
+    image = np.asarray(request.image, dtype=np.float32)
+    rgb, alpha, colour = _as_rgb(image)
+    w = rgb.shape[1]
+
+    progress(Progress(0.0, "Loading model"))
+    model = ctx.load_model(request.model_id)
+    cancel.check()
+    if getattr(model, "input_channels", 3) != 3 or getattr(model, "output_channels", 3) != 3:
+        raise InferenceError(f"Model '{request.model_id}' is not an RGB upscaler "
+                             f"({getattr(model, 'input_channels', '?')} input channels).")
+    p = plan(rgb.shape, model, params, ctx.device, ctx.max_tile)
+    from editor.infer.device import use_half
+
+    half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
+    runner = _Runner(model, ctx.device, half)
+    multiple = int(getattr(getattr(model, "size_requirements", None), "multiple_of", 1) or 1)
+    model_alpha = alpha is not None and alpha_mode == "model" and not np.all(alpha == 1.0)
+    hi = 0.45 if model_alpha else 0.9
+
+    def tiled(img: np.ndarray, lo: float, top: float, label: str) -> np.ndarray:
+        return run_tiled(img, runner, scale=p.model_scale, tile=p.tile, overlap=p.overlap, multiple=multiple,
+                         progress=_with_eta(progress, lo, top, label), cancel=cancel, stage="Processing")
+
+    up = tiled(rgb, 0.0, hi, "Upscaling")
+    cancel.check()
+    out = lanczos_resize(up, p.out_h, p.out_w)
+    del up
+    if colour == 1:
+        out = _to_gray(out)
+    if alpha is not None:
+        progress(Progress(hi, "Upscaling alpha"))
+        if np.all(alpha == 1.0):
+            up_alpha = np.ones((p.out_h, p.out_w), np.float32)
+        elif model_alpha:
+            gray = np.repeat(alpha[..., None], 3, axis=2)
+            up_alpha = lanczos_resize(tiled(gray, hi, 0.9, "Upscaling alpha"), p.out_h, p.out_w).mean(axis=2)
+        else:
+            up_alpha = smooth_resize(alpha, p.out_h, p.out_w)
+        out = np.concatenate([out, up_alpha[..., None]], axis=2)
+    cancel.check()
+    progress(Progress(1.0, "Done"))
+    info = {
+        "model_id": request.model_id,
+        "architecture": _arch_id(model),
+        "model_scale": p.model_scale,
+        "scale": p.out_w / w,
+        "size": [p.out_w, p.out_h],
+        "tile": p.tile,
+        "overlap": p.overlap,
+        "device": ctx.device,
+        "half": half,
+        "alpha": alpha_mode if alpha is not None else None,
+        "seconds": round(time.monotonic() - start, 3),
+    }
+    return Result(images={"image": np.ascontiguousarray(out, dtype=np.float32)}, info=info)
