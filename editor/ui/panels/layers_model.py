@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from editor.core.document import Document
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
@@ -211,7 +211,17 @@ class LayersModel(QAbstractItemModel):
         if img is None:
             arr = thumbnail_rgba8(layer)
             h, w = arr.shape[:2]
-            img = QImage(arr.data, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()
+            pic = QImage(arr.data, w, h, w * 4, QImage.Format.Format_RGBA8888)
+            img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            painter = QPainter(img)  # on a checkerboard, so empty layers read as transparent
+            cell = 6
+            for y in range(0, h, cell):
+                for x in range(0, w, cell):
+                    light = (x // cell + y // cell) % 2 == 0
+                    grey = 220 if light else 170
+                    painter.fillRect(x, y, cell, cell, QColor(grey, grey, grey))
+            painter.drawImage(0, 0, pic)
+            painter.end()
             self._thumbs[layer.id] = img
         return img
 

@@ -1,0 +1,140 @@
+"""Screenshots of the real window under Xvfb (run by hand; not collected by pytest).
+
+    .venv/bin/python tests/ui/screenshots.py OUT_DIR
+
+Without an X display the script installs Xvfb if needed (apt-get) and re-runs itself under
+`xvfb-run`. It opens a photo from ../shared/data, paints a mask with simulated mouse input, builds a
+few layers, and saves PNGs of the main states into OUT_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "data"
+PHOTO = SHARED / "inpaint" / "iopaint" / "assets" / "unwant_person.jpg"
+APT = [
+    "xvfb", "libegl1", "libgl1", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
+    "libxcb-shape0", "libxcb-render-util0", "libxcb-image0", "libdbus-1-3", "libfontconfig1",
+]
+SCREEN = "-screen 0 1600x1000x24"
+
+
+def _ensure_display(out: Path) -> None:
+    """Re-exec under xvfb-run unless an X display is already there."""
+    if os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb":
+        return
+    if shutil.which("xvfb-run") is None:
+        print("xvfb-run not found: installing Xvfb and Qt's X11 libraries with apt-get …", flush=True)
+        subprocess.run(["apt-get", "install", "-y", *APT], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    cmd = ["xvfb-run", "-a", "-s", SCREEN, sys.executable, __file__, str(out)]
+    sys.exit(subprocess.run(cmd, env=env).returncode)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__)
+        return 2
+    out = Path(argv[0]).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    _ensure_display(out)
+    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))  # leave the user's settings alone
+    sys.path.insert(0, str(REPO))
+
+    import numpy as np
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from editor.core.blend import BlendMode
+    from editor.core.layers import ResultLayer
+    from editor.core.recipe import Recipe
+    from editor.ui.main_window import MainWindow
+    from tests.ui.qt_helpers import send_mouse
+
+    app = QApplication(["lucid-screenshots"])
+    win = MainWindow()
+    win.resize(1560, 960)
+    win.move(20, 20)
+    win.show()
+
+    def settle(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def shot(name: str, widget=None) -> None:
+        settle()
+        widget = widget or win
+        if widget is win:  # what the X server shows, as a user would see it
+            g = win.frameGeometry()
+            pixmap = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
+        else:
+            pixmap = widget.grab()
+        path = out / f"{name}.png"
+        pixmap.save(str(path))
+        print(f"saved {path} ({pixmap.width()}×{pixmap.height()})")
+
+    settle(0.8)
+    shot("01-empty-window")
+
+    if not PHOTO.is_file():
+        print(f"photo not found: {PHOTO} (needs ../shared/data beside the repository)")
+        return 1
+    win.open_paths([PHOTO])
+    tab = win.current_tab()
+    doc, view = tab.doc, tab.view
+    shot("02-photo-open")
+
+    # paint a mask over the person walking on the left, with simulated mouse input (press, moves, release)
+    win.tool_state.brush_size = max(12.0, doc.width * 0.035)
+    vp = view.viewport()
+    for col in range(6):
+        x = doc.width * (0.05 + col * 0.018)
+        pts = [view.to_widget(QPointF(x, doc.height * (0.09 + i * 0.05))) for i in range(11)]
+        send_mouse(vp, QEvent.Type.MouseButtonPress, pts[0])
+        for p in pts[1:]:
+            send_mouse(vp, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton)
+        send_mouse(vp, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
+                   Qt.MouseButton.NoButton)
+    send_mouse(vp, QEvent.Type.MouseMove, view.to_widget(QPointF(doc.width * 0.25, doc.height * 0.45)),
+               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)  # brush outline beside the mask
+    shot("03-mask-painted")
+
+    # several layers: a duplicate in multiply, an empty layer, and a result layer with its recipe
+    win.actions["duplicate"].trigger()
+    doc.set_property(doc.active_layer, "blend_mode", BlendMode.MULTIPLY)
+    doc.set_property(doc.active_layer, "opacity", 0.6)
+    win.actions["new_layer"].trigger()
+    doc.set_property(doc.active_layer, "name", "Retouch")
+    pixels = np.zeros((doc.height, doc.width, 4), doc.dtype)
+    recipe = Recipe(task="inpaint", model_id="lama")
+    result = ResultLayer("Remove person", pixels, doc.selection.copy(), recipe)
+    doc.add_layer(result)
+    doc.active_layer = result
+    shot("04-layers-several")
+    shot("05-layers-panel", win.docks["Layers"])
+
+    view.set_zoom(8.0, view.to_widget(QPointF(doc.width * 0.16, doc.height * 0.3)))
+    shot("06-zoom-800")
+    view.show_before(True)
+    view.fit()
+    shot("07-before")
+    view.show_before(False)
+
+    for d in win.documents():
+        d.modified = False  # no unsaved-changes prompt on the way out
+    win.close()
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
