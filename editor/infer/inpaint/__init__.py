@@ -1,0 +1,52 @@
+"""Inpainting: fill a masked region of a photo from its surroundings.
+
+`inpaint_image` is the one entry point (the Inpaint task, the CLI, the obstruction-removal tool and
+the benchmarks call it): it picks an engine, plans crops around the mask, fills them and pastes the
+fill back through the mask, so pixels outside the (narrowly feathered) mask keep their exact values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from editor.infer.api import CancelToken, InferenceError, ProgressFn, TaskContext, no_progress
+
+ENGINE_NAMES = ("patchmatch", "lama", "telea", "ns")
+
+
+def inpaint_image(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    engine: str = "patchmatch",
+    seed: int = 0,
+    context: TaskContext | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Fill where `mask` > 0 in `image` (float32 H×W×3|4, straight alpha); returns a new image, same shape.
+
+    `mask` is float32 H×W in [0, 1]; grey values blend the fill softly. Alpha is filled by diffusion.
+    Deterministic for a given seed. Raises `InferenceError` for a wrong shape or an empty mask.
+    """
+    from editor.infer.inpaint.crops import inpaint_crops
+    from editor.infer.inpaint.engines import get_engine
+
+    img = np.asarray(image, dtype=np.float32)
+    m = np.asarray(mask, dtype=np.float32)
+    if img.ndim != 3 or img.shape[2] not in (3, 4):
+        raise InferenceError(f"Inpainting needs an RGB or RGBA image, got shape {img.shape}.")
+    if m.shape != img.shape[:2]:
+        raise InferenceError(
+            f"The mask is {m.shape[1]}×{m.shape[0]} but the image is {img.shape[1]}×{img.shape[0]}; "
+            "they must be the same size."
+        )
+    if not (m > 0).any():
+        raise InferenceError("The mask is empty: paint over the area to fill first.")
+    eng = get_engine(engine)
+    fill = eng.make(context)
+    return inpaint_crops(img, np.clip(m, 0.0, 1.0), fill, eng.policy, seed=seed, progress=progress,
+                         cancel=cancel)
+
+
+__all__ = ["ENGINE_NAMES", "inpaint_image"]
