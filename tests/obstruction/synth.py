@@ -1,0 +1,134 @@
+"""Synthetic bursts with known ground truth: background moved by small homographies, an obstruction
+with its own (larger) motion on top, plus sensor noise. Shared by the tests and the benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Burst:
+    frames: np.ndarray  # N×H×W×3 float32
+    background: np.ndarray  # ground-truth background of the reference frame
+    reference: int
+    homographies: list[np.ndarray]  # reference pixel → frame pixel, background layer
+
+
+def texture(h: int, w: int, seed: int) -> np.ndarray:
+    """A colourful, multi-scale random texture with edges (something alignment can lock onto)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((h, w, 3), np.float32)
+    for cell, amp in ((32, 0.5), (8, 0.3), (3, 0.2)):
+        small = rng.random((h // cell + 2, w // cell + 2, 3)).astype(np.float32)
+        out += amp * cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    for _ in range(12):  # a few hard-edged shapes
+        c = tuple(int(v) for v in rng.integers(0, [w, h]))
+        cv2.circle(out, c, int(rng.integers(4, max(5, h // 6))), tuple(float(v) for v in rng.random(3)), -1)
+    return np.clip(0.1 + 0.8 * (out - out.min()) / (np.ptp(out) + 1e-6), 0, 1).astype(np.float32)
+
+
+def random_homography(rng: np.random.Generator, w: int, h: int, max_shift: float) -> np.ndarray:
+    """Reference → frame homography that moves the image corners by up to `max_shift` pixels."""
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = src + rng.uniform(-max_shift, max_shift, (4, 2)).astype(np.float32)
+    return cv2.getPerspectiveTransform(src, dst)
+
+
+def view(canvas: np.ndarray, hom: np.ndarray, margin: int, h: int, w: int) -> np.ndarray:
+    """Frame pixel y shows canvas point (margin + H⁻¹ y): the frame seen through homography `hom`."""
+    shift = np.array([[1, 0, margin], [0, 1, margin], [0, 0, 1]], np.float64)
+    m = shift @ np.linalg.inv(hom)
+    return cv2.warpPerspective(
+        canvas, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+    )
+
+
+def fence_alpha(
+    h: int, w: int, offset: tuple[float, float], spacing: float = 14.0, width: float = 2.0
+) -> np.ndarray:
+    """Anti-aliased diagonal chain-link mesh, shifted by `offset` pixels."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    x, y = x + offset[0], y + offset[1]
+    alpha = np.zeros((h, w), np.float32)
+    for u in (x + y, x - y):
+        d = np.abs(((u / np.sqrt(2)) % spacing) - spacing / 2)
+        alpha = np.maximum(alpha, np.clip(width / 2 - d + 0.5, 0, 1))
+    return alpha
+
+
+def _backgrounds(
+    bg_canvas: np.ndarray, n: int, rng: np.random.Generator, shift: float
+) -> tuple[list[np.ndarray], list[np.ndarray], int, int]:
+    """n views of the canvas (the middle one unmoved) inside a margin of 1/12 of its height."""
+    margin = (bg_canvas.shape[0] - bg_canvas.shape[0] * 5 // 6) // 2
+    h, w = bg_canvas.shape[0] - 2 * margin, bg_canvas.shape[1] - 2 * margin
+    ref = n // 2
+    homs = [np.eye(3) if k == ref else random_homography(rng, w, h, shift) for k in range(n)]
+    return [view(bg_canvas, hm, margin, h, w) for hm in homs], homs, ref, margin
+
+
+def fence_burst(
+    bg_canvas: np.ndarray,
+    n: int = 5,
+    seed: int = 0,
+    noise: float = 0.01,
+    shift: float = 3.0,
+    fence_motion: float = 9.0,
+    color=(0.85, 0.85, 0.8),
+    spacing: float = 14.0,
+    width: float = 2.0,
+) -> Burst:
+    """Opaque mesh in front of the background; it moves `fence_motion` px per frame (parallax)."""
+    rng = np.random.default_rng(seed)
+    bgs, homs, ref, _ = _backgrounds(bg_canvas, n, rng, shift)
+    h, w = bgs[0].shape[:2]
+    frames = []
+    for k, bg in enumerate(bgs):
+        off = (
+            fence_motion * (k - ref) + rng.uniform(-1, 1),
+            0.4 * fence_motion * (k - ref) + rng.uniform(-1, 1),
+        )
+        a = fence_alpha(h, w, off, spacing, width)[..., None]
+        shade = (
+            np.asarray(color, np.float32)
+            * (0.9 + 0.1 * np.linspace(0, 1, w, dtype=np.float32))[None, :, None]
+        )
+        frames.append(bg * (1 - a) + shade * a)
+    return Burst(_noisy(frames, noise, rng), bgs[ref], ref, homs)
+
+
+def reflection_burst(
+    bg_canvas: np.ndarray,
+    refl_canvas: np.ndarray,
+    n: int = 5,
+    seed: int = 0,
+    noise: float = 0.01,
+    shift: float = 3.0,
+    refl_shift: float = 10.0,
+    strength: float = 0.35,
+) -> Burst:
+    """A second picture added as light with its own, larger motion (a reflection in glass)."""
+    rng = np.random.default_rng(seed)
+    bgs, homs, ref, margin = _backgrounds(bg_canvas * (1 - strength * 0.5), n, rng, shift)
+    h, w = bgs[0].shape[:2]
+    frames = []
+    for k, bg in enumerate(bgs):
+        rh = np.eye(3) if k == ref else random_homography(rng, w, h, refl_shift)
+        frames.append(np.clip(bg + strength * view(refl_canvas, rh, margin, h, w), 0, 1))
+    return Burst(_noisy(frames, noise, rng), bgs[ref], ref, homs)
+
+
+def _noisy(frames: list[np.ndarray], noise: float, rng: np.random.Generator) -> np.ndarray:
+    stack = np.stack(frames).astype(np.float32)
+    stack += rng.normal(0, noise, stack.shape).astype(np.float32)
+    return np.clip(stack, 0, 1)
+
+
+def psnr(a: np.ndarray, b: np.ndarray, border: int = 0) -> float:
+    if border:
+        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * np.log10(1.0 / max(mse, 1e-12))
