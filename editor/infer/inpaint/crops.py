@@ -19,7 +19,7 @@ import numpy as np
 from editor.infer.api import CancelToken, Progress, ProgressFn, no_progress
 from editor.infer.inpaint.classical import diffuse
 from editor.infer.inpaint.colour import match_colour
-from editor.infer.tiling import paste_masked
+from editor.infer.tiling import feather_mask, paste_masked
 
 # fill(rgb_crop H×W×3 float32, hole H×W bool, seed, progress, cancel) -> filled rgb_crop
 FillFn = Callable[[np.ndarray, np.ndarray, int, ProgressFn, CancelToken | None], np.ndarray]
@@ -98,6 +98,14 @@ def plan_boxes(hole: np.ndarray, policy: CropPolicy) -> list[Box]:
     return fitted
 
 
+def applied_mask(mask: np.ndarray, feather_px: float) -> np.ndarray:
+    """The mask a fill is pasted through: soft values kept as painted, plus an outward feather ramp.
+
+    (`tiling.feather_mask` alone lifts every masked pixel to 1, which would harden a soft brush edge.)
+    """
+    return np.where(mask > 0, mask, feather_mask(mask, feather_px)).astype(np.float32)
+
+
 def _resize(a: np.ndarray, shape: tuple[int, int], interp: int) -> np.ndarray:
     return cv2.resize(a, (shape[1], shape[0]), interpolation=interp)
 
@@ -149,6 +157,6 @@ def inpaint_crops(
         if region.shape[2] > 3:
             filled = np.concatenate([filled, diffuse(region[..., 3:], h_crop)], axis=-1)
         m_crop = mask[b.y0 : b.y1, b.x0 : b.x1]
-        out[b.y0 : b.y1, b.x0 : b.x1] = paste_masked(region, filled, m_crop, policy.feather_px)
+        out[b.y0 : b.y1, b.x0 : b.x1] = paste_masked(region, filled, applied_mask(m_crop, policy.feather_px))
     progress(Progress(1.0, "Done"))
     return out

@@ -117,7 +117,9 @@ def fill(
     hole = hole.astype(bool)
     if not hole.any():
         return rgb0.copy()
-    if min(hole.shape) < prm.patch * 2 + 1 or hole.all():
+    while p > 1 and not _has_source(hole, p):  # small crops: shrink the patch until one fits
+        p -= 1
+    if not _has_source(hole, p):  # no whole patch left to copy from: diffusion is all there is
         return _smooth_init(rgb0, hole)
     rng = np.random.default_rng(seed)
     n = _levels(hole, prm)
