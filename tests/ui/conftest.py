@@ -6,6 +6,8 @@ into the next test and hide teardown bugs (the same checks napari runs in its co
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 import shiboken6
 from PySide6.QtCore import QEvent, QThread, QTimer
@@ -23,7 +25,7 @@ def _config_dir(tmp_path, monkeypatch):
 def _no_dangling_qt(qapp, monkeypatch):
     before = {id(w) for w in QApplication.topLevelWidgets()}
     threads: list[QThread] = []
-    timers: list[QTimer] = []
+    timers: list[weakref.ref[QTimer]] = []  # weak: holding wrappers alive changes Qt object lifetimes
     thread_start, timer_start = QThread.start, QTimer.start
 
     def start_thread(self, *args):
@@ -31,7 +33,7 @@ def _no_dangling_qt(qapp, monkeypatch):
         return thread_start(self, *args)
 
     def start_timer(self, *args):
-        timers.append(self)
+        timers.append(weakref.ref(self))
         return timer_start(self, *args)
 
     monkeypatch.setattr(QThread, "start", start_thread)
@@ -44,7 +46,8 @@ def _no_dangling_qt(qapp, monkeypatch):
     running = [t for t in threads if shiboken6.isValid(t) and t.isRunning()]
     if running:
         problems.append(f"{len(running)} QThread(s) still running: {running}")
-    active = [t for t in timers if shiboken6.isValid(t) and t.isActive()]
+    alive = [t for t in (ref() for ref in timers) if t is not None]
+    active = [t for t in alive if shiboken6.isValid(t) and t.isActive()]
     if active:
         problems.append(f"{len(active)} QTimer(s) still active: {[t.parent() for t in active]}")
     left = [w for w in QApplication.topLevelWidgets() if id(w) not in before and shiboken6.isValid(w)]
