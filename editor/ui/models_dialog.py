@@ -40,6 +40,11 @@ def format_size(n: int | None) -> str:
     return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e6:.1f} MB"
 
 
+def short_licence(text: str) -> str:
+    """The licence name without its explanation ("Apache-2.0 (the repo's licence; …)" → "Apache-2.0")."""
+    return text.split(" (", 1)[0].strip() or text
+
+
 def _busy_text(job: Job) -> str:
     if job.state is JobState.QUEUED:
         return "queued"
@@ -108,12 +113,14 @@ class ModelsDialog(QDialog):
                 m.task,
                 status,
                 format_size(info.size_bytes),
-                m.code_license,
-                m.weights_license + nc,
+                short_licence(m.code_license),
+                short_licence(m.weights_license) + nc,
             )
+            lines = (f"Code: {m.code_license}", f"Weights: {m.weights_license}", m.notes, m.source)
+            tip = "\n".join(t for t in lines if t)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip("\n".join(t for t in (m.notes, m.source) if t))
+                item.setToolTip(tip)
                 if c == 5 and nc:
                     item.setForeground(QColor("#b9770e"))
                 if c == 2 and info.installed:
@@ -133,7 +140,8 @@ class ModelsDialog(QDialog):
             cancel.clicked.connect(lambda: job.cancel())
             lay.addWidget(cancel)
         elif not info.installed:
-            download = QPushButton(f"Download ({format_size(info.download_bytes)})")
+            size = info.download_bytes
+            download = QPushButton(f"Download ({format_size(size)})" if size is not None else "Download")
             download.setEnabled(info.manifest.downloadable)
             if not info.manifest.downloadable:
                 download.setToolTip("No verified download is available: use Import file…")
