@@ -45,9 +45,14 @@ def render(layers: Sequence[Layer], rect: Rect) -> np.ndarray:
     return acc
 
 
-def _render_into(layers: Sequence[Layer], rect: Rect, acc: np.ndarray) -> None:
-    """Composite `layers` onto `acc` (planar premultiplied, covering canvas `rect`) in place."""
-    for layer in layers:
+def _render_into(layers: Sequence[Layer], rect: Rect, acc: np.ndarray, covered: bool = False) -> bool:
+    """Composite `layers` onto `acc` (planar premultiplied, covering canvas `rect`) in place.
+
+    `covered` says acc's alpha is already 1 everywhere; it stays so (source-over never lowers alpha),
+    and knowing it spares un-premultiplying the backdrop and updating the alpha plane. Returns it.
+    """
+    start = _first_visible(layers, rect)
+    for layer in layers[start:]:
         if not layer.visible or layer.opacity <= 0.0:
             continue
         area = rect.intersect(layer.bounds)
@@ -55,34 +60,51 @@ def _render_into(layers: Sequence[Layer], rect: Rect, acc: np.ndarray) -> None:
             continue
         dst = acc[:, area.y - rect.y:area.bottom - rect.y, area.x - rect.x:area.right - rect.x]
         if isinstance(layer, GroupLayer):
-            _render_group(layer, area, dst)
+            now = _render_group(layer, area, dst, covered)
         elif isinstance(layer, PixelLayer):
             loaded = _load_pixels(layer, area)
-            if loaded is not None:
-                src, opaque = loaded
-                _blend_into(dst, src, layer.blend_mode, opaque)
+            if loaded is None:
+                continue
+            now = _blend_into(dst, loaded[0], layer.blend_mode, loaded[1], covered)
+        else:
+            continue
+        covered = covered or (now and area == rect)
+    return covered
 
 
-def _render_group(group: GroupLayer, area: Rect, dst: np.ndarray) -> None:
+def _first_visible(layers: Sequence[Layer], rect: Rect) -> int:
+    """Index of the topmost layer that hides everything under it in `rect` (opaque, normal, full opacity,
+    no mask, covering the rect); 0 if none. Layers below it need no work at all."""
+    for i in range(len(layers) - 1, 0, -1):
+        layer = layers[i]
+        if (isinstance(layer, PixelLayer) and layer.visible and layer.opacity >= 1.0 and layer.mask is None
+                and layer.blend_mode == BlendMode.NORMAL and rect.intersect(layer.bounds) == rect):
+            ox, oy = layer.offset
+            alpha = layer.pixels[rect.y - oy:rect.bottom - oy, rect.x - ox:rect.right - ox, 3]
+            if int(alpha.min()) == int(dtype_max(alpha.dtype)):
+                return i
+    return 0
+
+
+def _render_group(group: GroupLayer, area: Rect, dst: np.ndarray, covered: bool) -> bool:
     if not group.isolated:  # pass-through: children see the real backdrop; blend mode does not apply
         if group.opacity >= 1.0:
-            _render_into(group.children, area, dst)
-            return
+            return _render_into(group.children, area, dst, covered)
         before = dst.copy()
-        _render_into(group.children, area, dst)
+        _render_into(group.children, area, dst, covered)
         dst -= before
         dst *= _F(group.opacity)
         dst += before
-        return
+        return covered
     sub = render(group.children, area)
     alpha = sub[3]
     if not alpha.any():
-        return
+        return covered
     src = np.empty_like(sub)
     np.multiply(sub[:3], _F(1.0) / np.maximum(alpha, _TINY), out=src[:3])
     np.multiply(alpha, _F(group.opacity), out=src[3])
     opaque = group.opacity >= 1.0 and float(alpha.min()) >= 1.0
-    _blend_into(dst, src, group.blend_mode, opaque)
+    return _blend_into(dst, src, group.blend_mode, opaque, covered)
 
 
 def _load_pixels(layer: PixelLayer, area: Rect) -> tuple[np.ndarray, bool] | None:
@@ -110,20 +132,28 @@ def _load_pixels(layer: PixelLayer, area: Rect) -> tuple[np.ndarray, bool] | Non
     return src, opaque
 
 
-def _blend_into(dst: np.ndarray, src: np.ndarray, mode: BlendMode, opaque: bool) -> None:
-    """Source-over `src` (planar straight colour + αs; used as scratch) onto planar premultiplied `dst`."""
+def _blend_into(dst: np.ndarray, src: np.ndarray, mode: BlendMode, opaque: bool, covered: bool) -> bool:
+    """Source-over `src` (planar straight colour + αs; used as scratch) onto planar premultiplied `dst`.
+
+    `opaque`: αs is 1 everywhere; `covered`: dst's alpha is 1 everywhere. Returns whether dst's alpha is
+    1 everywhere afterwards.
+    """
     if mode == BlendMode.PLUS:
         src[:3] *= src[3]
         dst += src
         np.minimum(dst, _F(1.0), out=dst)
-        return
+        return covered or opaque
     if mode != BlendMode.NORMAL:
-        ab = dst[3]
-        if ab.any():
-            fn = BLEND_FUNCTIONS[mode]
-            if float(ab.min()) >= 1.0:  # opaque backdrop: Cb = cb and Cs' = B(Cb, Cs)
-                src[:3] = fn(dst[:3], src[:3])
-            else:
+        fn = BLEND_FUNCTIONS[mode]
+        if covered:  # opaque backdrop: Cb = cb and Cs' = B(Cb, Cs)
+            mixed = fn(dst[:3], src[:3])
+            if opaque:
+                dst[:3] = mixed
+                return True
+            src[:3] = mixed
+        else:
+            ab = dst[3]
+            if ab.any():
                 cb = dst[:3] * (_F(1.0) / np.maximum(ab, _TINY))
                 mixed = fn(cb, src[:3])
                 mixed -= src[:3]
@@ -132,12 +162,19 @@ def _blend_into(dst: np.ndarray, src: np.ndarray, mode: BlendMode, opaque: bool)
     if opaque:  # αs == 1 everywhere: the result is Cs' with alpha 1
         dst[:3] = src[:3]
         dst[3] = _F(1.0)
-        return
+        return True
+    if covered:  # αb == 1 stays 1: only colour moves, cb + αs·(Cs' − cb)
+        colour = src[:3]
+        colour -= dst[:3]
+        colour *= src[3]
+        dst[:3] += colour
+        return True
     alpha = src[3].copy()
     src[3] = _F(1.0)
     src -= dst  # (Cs', 1) − (cb, αb)
     src *= alpha
     dst += src  # cb + αs·(Cs' − cb), αb + αs·(1 − αb)
+    return False
 
 
 # --- format conversions -------------------------------------------------------------------------------------

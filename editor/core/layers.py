@@ -166,7 +166,8 @@ class GroupLayer(Layer):
 
     kind = "group"
 
-    def __init__(self, name: str, children: list[Layer] | None = None, *, isolated: bool = True, **kw) -> None:
+    def __init__(self, name: str, children: list[Layer] | None = None, *, isolated: bool = True,
+                 **kw) -> None:
         super().__init__(name, **kw)
         self.children: list[Layer] = list(children or [])
         self.isolated = isolated

@@ -120,3 +120,22 @@ def test_cache_respects_its_byte_budget():
     assert 3 <= cached < comp.tiles_x * comp.tiles_y
     assert comp.cache_nbytes <= 3 * tile_bytes
     assert comp.is_cached(comp.tiles_x - 1, comp.tiles_y - 1)  # the most recently used tile stays
+
+
+def test_layers_hidden_under_an_opaque_layer_do_not_matter():
+    """The compositor skips work under an opaque normal layer; the result must not depend on them."""
+    rng = np.random.default_rng(3)
+    doc = Document(300, 260)
+    under_px = rng.integers(0, 256, (260, 300, 4), dtype=np.uint8)
+    under = PixelLayer("under", under_px, blend_mode=BlendMode.SCREEN)
+    cover_px = rng.integers(0, 256, (260, 300, 4), dtype=np.uint8)
+    cover_px[..., 3] = 255
+    cover_px[200:, 280:, 3] = 10  # not opaque in the corner tile
+    cover = PixelLayer("cover", cover_px)
+    top = PixelLayer("top", rng.integers(0, 256, (260, 300, 4), dtype=np.uint8), blend_mode=BlendMode.HUE)
+    doc.layers.extend([under, cover, top])
+    with_under = composite(doc)
+    doc.layers.remove(under)
+    without = composite(doc)
+    np.testing.assert_array_equal(with_under[:256, :256], without[:256, :256])  # fully covered tile
+    assert np.abs(with_under[200:, 280:] - without[200:, 280:]).max() > 0.01  # seen where the cover is thin
