@@ -14,9 +14,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,93 +32,21 @@ from editor.infer.api import (
     Task,
     TaskContext,
 )
+from editor.infer.jobs import (  # re-exported: the service's public types live there, torch-free
+    FETCH_TASK,
+    IMPORT_TASK,
+    RELEASE_TASK,
+    Job,
+    JobState,
+    fetch_request,
+    import_request,
+)
 from editor.infer.model_cache import ModelCache
 
 if TYPE_CHECKING:
     from editor.infer.store import ModelStore
 
-FETCH_TASK = "models.fetch"  # built-in: download a model (request.model_id) through the store
-IMPORT_TASK = "models.import"  # built-in: import request.params["path"] (optionally params["id"])
-RELEASE_TASK = "models.release"  # built-in: drop cached models now
 MIN_OOM_TILE = 128
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
-
-
-class Job:
-    """One submitted request: its state, last progress, and a future for its `Result`.
-
-    The future resolves with the Result, or raises `Cancelled` (cancelled, nothing changed) or a
-    `LucidError` (failed; unexpected exceptions arrive as `InferenceError` with the traceback in
-    `detail`). It never stays pending: shutdown cancels what is queued.
-    """
-
-    def __init__(
-        self, request: Request, service: InferenceService, *, priority: bool, on_progress: ProgressFn | None
-    ) -> None:
-        self.request = request
-        self.id = request.id
-        self.priority = priority
-        self.future: Future[Result] = Future()
-        self.state = JobState.QUEUED
-        self.progress: Progress | None = None
-        self.error: LucidError | None = None
-        self.token = CancelToken()
-        self.submitted_at = time.monotonic()
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
-        self._on_progress = on_progress
-        self._service = service
-
-    @property
-    def title(self) -> str:
-        if self.request.task == FETCH_TASK:
-            return f"Download {self.request.model_id}"
-        if self.request.task == IMPORT_TASK:
-            return f"Import {Path(str(self.request.params.get('path', ''))).name}"
-        task, model = self.request.task, self.request.model_id
-        return f"{task} ({model})" if model else task
-
-    @property
-    def fraction(self) -> float:
-        return self.progress.fraction if self.progress is not None else 0.0
-
-    @property
-    def stage(self) -> str:
-        return self.progress.stage if self.progress is not None else ""
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left, extrapolated from the elapsed time and the progress fraction."""
-        if self.state is not JobState.RUNNING or self.started_at is None:
-            return None
-        f = self.fraction
-        if f <= 0.01 or f >= 1:
-            return None
-        return (time.monotonic() - self.started_at) * (1 - f) / f
-
-    @property
-    def elapsed_s(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.finished_at or time.monotonic()) - self.started_at
-
-    def cancel(self) -> bool:
-        """Cancel: a queued job never runs; a running one is asked to stop at its next check."""
-        return self._service._cancel(self)
-
-    def __repr__(self) -> str:
-        return f"<Job {self.id} {self.title} {self.state.value}>"
 
 
 class InferenceService:
@@ -421,10 +347,13 @@ class InferenceService:
         return Result(info={"model_id": info.id, "path": str(info.path)})
 
 
-def fetch_request(model_id: str) -> Request:
-    """A request for the built-in download task (submit it like any other job)."""
-    return Request(task=FETCH_TASK, model_id=model_id)
-
-
-def import_request(path: Path | str, model_id: str | None = None) -> Request:
-    return Request(task=IMPORT_TASK, params={"path": str(path), "id": model_id})
+__all__ = [
+    "FETCH_TASK",
+    "IMPORT_TASK",
+    "RELEASE_TASK",
+    "InferenceService",
+    "Job",
+    "JobState",
+    "fetch_request",
+    "import_request",
+]

@@ -8,11 +8,12 @@ here as `jobAdded` / `jobChanged` on the main thread. Handlers await jobs with `
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from editor.infer.api import Request, Result
-from editor.infer.service import InferenceService, Job
+from editor.infer.jobs import Job
 
 
 class JobRunner(QObject):
@@ -20,7 +21,8 @@ class JobRunner(QObject):
     jobChanged = Signal(object)  # Job, on the main thread (progress is throttled by the service)
     _posted = Signal(str, object)  # any thread → queued to the main thread
 
-    def __init__(self, service: InferenceService, parent: QObject | None = None) -> None:
+    def __init__(self, service: Any, parent: QObject | None = None) -> None:
+        """`service`: an `editor.infer.service.InferenceService` (not imported here: it reaches torch)."""
         super().__init__(parent)
         self.service = service
         self._posted.connect(self._deliver, Qt.ConnectionType.QueuedConnection)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor.infer.service import Job, JobState
+from editor.infer.jobs import Job, JobState
 from editor.ui.jobs import JobRunner
 
 _STATE_TEXT = {

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor.infer.service import FETCH_TASK, Job, JobState, fetch_request, import_request
+from editor.infer.jobs import FETCH_TASK, Job, JobState, fetch_request, import_request
 from editor.ui.jobs import JobRunner
 
 COLUMNS = ("Model", "Task", "Status", "Size", "Code licence", "Weights licence", "")
