@@ -182,7 +182,7 @@ def _blend_into(dst: np.ndarray, src: np.ndarray, mode: BlendMode, opaque: bool,
 def planar_to_straight(acc: np.ndarray) -> np.ndarray:
     """Planar premultiplied (4, h, w) → interleaved straight float32 (h, w, 4), C-contiguous."""
     alpha = acc[3]
-    inv = np.where(alpha > 0, _F(1.0) / np.maximum(alpha, _TINY), _F(0.0))
+    inv = _F(1.0) / np.maximum(alpha, _TINY)  # colour is 0 wherever alpha is, so 0 · (1 / tiny) = 0
     planes = [np.minimum(acc[i] * inv, _F(1.0)) for i in range(3)]
     planes.append(np.ascontiguousarray(alpha))
     return cv2.merge(planes)
