@@ -1,0 +1,125 @@
+"""`lucid matte IMAGE (--trimap TRIMAP | --plate PLATE) -o OUT [--engine cf|knn|lkm] [--background B]`.
+
+Cuts the subject out with a soft alpha matte, headless. TRIMAP is a grey image: 0 background,
+128 unknown, 255 foreground (other greys snap to the nearest). PLATE is a photo of the same scene
+without the subject (background-plate matting); a --trimap given with it acts as brush corrections.
+OUT is RGBA (estimated foreground colours + the matte as alpha) unless --background is given:
+a colour (#rrggbb, r,g,b or a name), an image file (scaled to cover), or `blur` (blurred original).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from editor.core.errors import LucidError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("matte", help="cut out the subject with a soft alpha matte")
+    parser.add_argument("image", type=Path)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trimap", type=Path, help="trimap image: 0 background, 128 unknown, 255 foreground")
+    source.add_argument(
+        "--plate", type=Path, help="clean background plate: the same scene without the subject"
+    )
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        help="with --plate: a trimap whose black/white areas override the automatic one",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="output file (.png .tif .webp; .jpg flattens)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("cf", "knn", "lkm"),
+        default="cf",
+        help="closed-form (default), KNN or large-kernel matting",
+    )
+    parser.add_argument("--background", help="composite over this: a colour, an image file, or 'blur'")
+    parser.set_defaults(func=run)
+
+
+def _load(path: Path, what: str):
+    from editor.core.pixels import to_float
+    from editor.io.images import load_image
+
+    if not path.is_file():
+        raise LucidError(f"The {what} {path} does not exist.")
+    try:
+        loaded = load_image(path)
+    except LucidError as exc:
+        raise LucidError(f"Cannot read the {what} {path.name}: {exc.message}") from exc
+    return to_float(loaded.pixels)
+
+
+def _background(spec: str, shape: tuple[int, int]):
+    """A colour, 'blur', or an image scaled to cover `shape` and centre-cropped."""
+    import cv2
+
+    from editor.infer.matting.background import parse_color
+
+    if spec == "blur":
+        return "blur"
+    path = Path(spec)
+    if not path.is_file():
+        return parse_color(spec)  # raises a clear error for neither colour nor file
+    img = _load(path, "background image")[..., :3]
+    h, w = shape
+    s = max(h / img.shape[0], w / img.shape[1])
+    size = (max(w, round(img.shape[1] * s)), max(h, round(img.shape[0] * s)))
+    img = cv2.resize(img, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return img[y : y + h, x : x + w]
+
+
+def _same_size(arr, image, what: str, path: Path) -> None:
+    if arr.shape[:2] != image.shape[:2]:
+        raise LucidError(
+            f"The {what} {path.name} is {arr.shape[1]}×{arr.shape[0]} but the image is "
+            f"{image.shape[1]}×{image.shape[0]}; they must be the same size."
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from editor.infer.api import CancelToken, Progress, Request
+    from editor.infer.matting.background import replace_background
+    from editor.infer.matting.trimap import snap_trimap
+    from editor.infer.tasks.matting import run as matting
+    from editor.io.export import export_image
+
+    if args.corrections is not None and args.plate is None:
+        raise LucidError("--corrections only applies with --plate (with --trimap, edit the trimap itself).")
+    image = _load(args.image, "image")[..., :3]
+    background = _background(args.background, image.shape[:2]) if args.background else None
+    inputs = {}
+    trimap_path = args.trimap or args.corrections
+    if trimap_path is not None:
+        trimap = _load(trimap_path, "trimap")
+        _same_size(trimap, image, "trimap", trimap_path)
+        inputs["trimap"] = snap_trimap(trimap[..., 0])
+    if args.plate is not None:
+        plate = _load(args.plate, "plate")[..., :3]
+        _same_size(plate, image, "plate", args.plate)
+        inputs["plate"] = plate
+    mode = "plate" if args.plate is not None else "trimap"
+    last = [""]
+
+    def progress(p: Progress) -> None:
+        if p.stage and p.stage != last[0]:
+            last[0] = p.stage
+            print(f"{p.stage}…", file=sys.stderr)
+
+    request = Request(
+        task="matting", image=image, inputs=inputs, params={"mode": mode, "engine": args.engine}
+    )
+    result = matting(request, progress, CancelToken())
+    out = result.image
+    if background is not None:
+        out = replace_background(out, background, original=image)
+    for note in export_image(out, args.output):
+        print(f"lucid: note: {note}", file=sys.stderr)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
