@@ -95,7 +95,7 @@ def output_size(h: int, w: int, params: dict[str, Any], model_scale: int) -> tup
         raise InferenceError(f"Scale must be between {MIN_SCALE:g} and {MAX_SCALE:g}, got {scale:g}.")
     if scale > model_scale:
         raise InferenceError(f"This model enlarges at most ×{model_scale}; use ×{model_scale} or less.")
-    return max(1, round(h * scale)), max(1, round(w * scale))
+    return max(1, math.floor(h * scale + 0.5)), max(1, math.floor(w * scale + 0.5))
 
 
 def plan(image_shape: tuple[int, ...], model: Any, params: dict[str, Any], device: str = "cpu",
