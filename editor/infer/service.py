@@ -347,6 +347,40 @@ class InferenceService:
         return Result(info={"model_id": info.id, "path": str(info.path)})
 
 
+def run_direct(
+    request: Request,
+    store: ModelStore | None = None,
+    *,
+    device: str = "auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    task_resolver: Callable[[str], Task] | None = None,
+) -> Result:
+    """Run a task in the calling thread (CLI, benchmarks): same context as the service, no queue.
+
+    `request.context` gets the resolved device and a `load_model` that loads from `store` (no cache:
+    one process, one run).
+    """
+    from editor.infer.device import resolve_device, use_half
+
+    if task_resolver is None:
+        from editor.infer.registry import get_task as task_resolver
+    ctx = TaskContext(device=resolve_device(device))
+
+    def load_model(model_id: str) -> Any:
+        if store is None:
+            raise InferenceError("No model store was given to load models from.")
+        model = InferenceService._load(store.path(model_id), ctx.device)
+        ctx.half = use_half(ctx.device, model)
+        return model
+
+    ctx.load_model = load_model
+    request.context = ctx
+    result = task_resolver(request.task)(request, progress or (lambda _p: None), cancel or CancelToken())
+    result.info.setdefault("device", ctx.device)
+    return result
+
+
 __all__ = [
     "FETCH_TASK",
     "IMPORT_TASK",
@@ -356,4 +390,5 @@ __all__ = [
     "JobState",
     "fetch_request",
     "import_request",
+    "run_direct",
 ]

@@ -176,8 +176,11 @@ def test_200_jobs_random_cancels_all_resolve_no_leak(tasks: Tasks) -> None:
     rss0 = _settled_rss(proc)
     jobs = []
     for _ in range(200):
-        jobs.append(service.submit(Request(task="spin", image=img.copy(), params={"steps": 8}),
-                                   priority=bool(rng.random() < 0.1)))
+        jobs.append(
+            service.submit(
+                Request(task="spin", image=img.copy(), params={"steps": 8}), priority=bool(rng.random() < 0.1)
+            )
+        )
         if rng.random() < 0.3:
             jobs[int(rng.integers(len(jobs)))].cancel()
     done, not_done = wait([j.future for j in jobs], timeout=120)
@@ -284,3 +287,23 @@ def test_load_model_uses_cache_and_reports_not_installed(tasks: Tasks, tmp_path:
             service.submit(Request(task="model")).future.result(timeout=60)
     finally:
         service.shutdown()
+
+
+def test_run_direct_runs_in_the_calling_thread_with_models(tasks: Tasks, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+    from test_download_server import tiny_compact_state_dict
+
+    from editor.infer.service import run_direct
+
+    save_file(tiny_compact_state_dict(2), str(tmp_path / "m.safetensors"))
+    seen = []
+
+    def uses_model(request, progress, cancel):
+        seen.append(threading.current_thread())
+        return Result(info={"scale": request.context.load_model("tiny").scale})
+
+    tasks.fns["model"] = uses_model
+    r = run_direct(
+        Request(task="model"), _FakeStore(tmp_path / "m.safetensors"), device="cpu", task_resolver=tasks
+    )
+    assert r.info == {"scale": 2, "device": "cpu"} and seen == [threading.current_thread()]
