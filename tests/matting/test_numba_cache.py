@@ -43,3 +43,11 @@ def test_environment_override_wins_even_after_numba_import(tmp_path: Path) -> No
 def test_importing_the_package_does_not_import_pymatting() -> None:
     code = "import sys, editor.infer.matting; print('pymatting' in sys.modules, 'numba' in sys.modules)"
     assert _run(code, dict(os.environ)) == "False False"
+
+
+def test_warm_cache_needs_no_background_work(matting_warm: dict[str, float], tmp_path: Path) -> None:
+    from editor.infer.matting import configure_numba_cache, is_warm, start_warm_up
+
+    assert is_warm(configure_numba_cache())
+    assert start_warm_up() is None  # nothing to do: the app starts no thread or process
+    assert not is_warm(tmp_path)  # an empty folder is cold

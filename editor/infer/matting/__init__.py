@@ -58,7 +58,7 @@ from editor.infer.matting.trimap import (  # noqa: E402
     snap_trimap,
     trimap_from_mask,
 )
-from editor.infer.matting.warmup import is_warm, warm_up  # noqa: E402
+from editor.infer.matting.warmup import is_warm, start_warm_up, warm_up  # noqa: E402
 
 __all__ = [
     "BACKGROUND",
@@ -71,6 +71,7 @@ __all__ = [
     "is_warm",
     "replace_background",
     "snap_trimap",
+    "start_warm_up",
     "trimap_from_mask",
     "warm_up",
 ]

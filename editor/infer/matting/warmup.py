@@ -1,11 +1,15 @@
 """Fill numba's on-disk cache for pymatting so no user waits for compilation in the foreground.
 
-Call `warm_up()` once in a background thread when the app starts (it is cheap when the cache is
-already warm: about a second to import pymatting and run each engine on a 16×16 image).
+The app calls `start_warm_up()` once at start-up (non-blocking; see there). `warm_up()` does the work
+in the calling thread; it is cheap when the cache is already warm (about a second to import
+pymatting and run each engine on a 16×16 image), about a minute when it is cold.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -64,3 +68,30 @@ def warm_up() -> dict[str, float]:
         timings["foreground"] = time.perf_counter() - t0
         _done = True
         return timings
+
+
+def start_warm_up() -> threading.Thread | subprocess.Popen | None:
+    """Warm the cache without blocking the caller; what the app calls once at start-up.
+
+    Returns None when the cache is already warm. Otherwise, from a normal install, a child process
+    (`python -m editor.infer.matting.warmup`): numba's compiler holds the GIL for most of a minute,
+    and in a child it cannot make the UI stutter; the cache it writes is shared through the folder.
+    In a frozen build (no `python -m`), a daemon thread in this process does the same work.
+    """
+    if is_warm():
+        return None
+    if getattr(sys, "frozen", False):
+        thread = threading.Thread(target=warm_up, name="matting-warm-up", daemon=True)
+        thread.start()
+        return thread
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(configure_numba_cache()))
+    return subprocess.Popen(
+        [sys.executable, "-m", "editor.infer.matting.warmup"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+if __name__ == "__main__":
+    print(warm_up())
