@@ -146,9 +146,12 @@ def scaling(names: list[str]) -> None:
             cy, cx = h // 2, w // 2
             mask[cy - 150 : cy + 150, cx - 150 : cx + 150] = 1.0
             inpaint_image(big[:64, :64], mask[:64, :64] * 0 + np.pad(np.ones((8, 8)), 28), engine=e)  # warm
-            t0 = time.perf_counter()
-            inpaint_image(big, mask, engine=e, seed=0)
-            times[label] = time.perf_counter() - t0
+            best = np.inf
+            for _ in range(2):  # best of two: the CPU is shared, single timings are noisy
+                t0 = time.perf_counter()
+                inpaint_image(big, mask, engine=e, seed=0)
+                best = min(best, time.perf_counter() - t0)
+            times[label] = best
             del big
         print(f"{e:12s} 1MP {times['1MP']:6.2f} s   24MP {times['24MP']:6.2f} s   "
               f"ratio {times['24MP'] / times['1MP']:.2f}", flush=True)

@@ -41,12 +41,14 @@ def inpaint_image(
             f"The mask is {m.shape[1]}×{m.shape[0]} but the image is {img.shape[1]}×{img.shape[0]}; "
             "they must be the same size."
         )
-    if not (m > 0).any():
+    lo, hi = float(m.min()), float(m.max())  # reductions, not full-size temporaries (24 MP photos)
+    if not hi > 0:
         raise InferenceError("The mask is empty: paint over the area to fill first.")
+    if lo < 0 or hi > 1:
+        m = np.clip(m, 0.0, 1.0)
     eng = get_engine(engine)
     fill = eng.make(context)
-    return inpaint_crops(img, np.clip(m, 0.0, 1.0), fill, eng.policy, seed=seed, progress=progress,
-                         cancel=cancel)
+    return inpaint_crops(img, m, fill, eng.policy, seed=seed, progress=progress, cancel=cancel)
 
 
 __all__ = ["ENGINE_NAMES", "inpaint_image"]

@@ -69,16 +69,16 @@ def _fit_axis(a0: int, a1: int, size: int, multiple: int) -> tuple[int, int]:
     return start, start + length
 
 
-def plan_boxes(hole: np.ndarray, policy: CropPolicy) -> list[Box]:
-    """Boxes (with margin, merged, inside the image) that together cover every hole pixel."""
-    h, w = hole.shape
-    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+def plan_boxes(mask: np.ndarray, policy: CropPolicy) -> list[Box]:
+    """Boxes (with margin, merged, inside the image) that together cover every pixel where `mask` > 0."""
+    h, w = mask.shape
+    rows, cols = np.flatnonzero(mask.max(axis=1) > 0), np.flatnonzero(mask.max(axis=0) > 0)
     if rows.size == 0:
         return []
     # Label components only inside the mask's bounding box: on a 24 MP photo with a small mask that
     # is the difference between most of a second and nothing.
     oy, ox = int(rows[0]), int(cols[0])
-    sub = np.ascontiguousarray(hole[oy : rows[-1] + 1, ox : cols[-1] + 1]).view(np.uint8)
+    sub = (mask[oy : rows[-1] + 1, ox : cols[-1] + 1] > 0).view(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
     boxes: list[Box] = []
     for x, y, bw, bh, _area in stats[1:n]:
@@ -149,9 +149,8 @@ def inpaint_crops(
 
     Channels after the third (alpha) are filled by diffusion: transparency has no texture to copy.
     """
-    hole = mask > 0
     out = np.array(rgb, dtype=np.float32, copy=True)
-    boxes = plan_boxes(hole, policy)
+    boxes = plan_boxes(mask, policy)
     for i, b in enumerate(boxes):
         if cancel is not None:
             cancel.check()
@@ -160,11 +159,11 @@ def inpaint_crops(
             progress(Progress((_i + p.fraction) / len(boxes), p.stage, p.preview))
 
         region = out[b.y0 : b.y1, b.x0 : b.x1]
-        h_crop = hole[b.y0 : b.y1, b.x0 : b.x1]
+        m_crop = mask[b.y0 : b.y1, b.x0 : b.x1]
+        h_crop = m_crop > 0
         filled = fill_crop(region[..., :3], h_crop, fill, policy, seed + i, sub, cancel)
         if region.shape[2] > 3:
             filled = np.concatenate([filled, diffuse(region[..., 3:], h_crop)], axis=-1)
-        m_crop = mask[b.y0 : b.y1, b.x0 : b.x1]
         out[b.y0 : b.y1, b.x0 : b.x1] = paste_masked(region, filled, applied_mask(m_crop, policy.feather_px))
     progress(Progress(1.0, "Done"))
     return out
