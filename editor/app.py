@@ -80,9 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(app.quit)
-    with loop:
-        loop.run_until_complete(closed.wait())
-    asyncio.set_event_loop(None)  # the loop is closed now; don't leave it installed as the current one
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:  # leave the QApplication as we found it (tests run main() more than once)
+        app.aboutToQuit.disconnect(closed.set)
+        app.lastWindowClosed.disconnect(app.quit)
+        asyncio.set_event_loop(None)
     return 0
 
 
