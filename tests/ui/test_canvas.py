@@ -159,3 +159,36 @@ def test_show_mask_toggle_and_brush_cursor(canvas, qtbot):
     assert rect.width() == pytest.approx(50)
     centre = view.to_image(QPointF(100, 100))
     assert (rect.center().x(), rect.center().y()) == pytest.approx((centre.x(), centre.y()))
+
+
+def test_mip_levels():
+    from editor.ui.canvas.tiles import mip_level
+
+    assert [mip_level(s) for s in (4.0, 1.0, 0.5, 0.3, 0.1, 0.001)] == [0, 0, 0, 1, 3, 5]
+
+
+def test_zoomed_out_frames_use_reduced_tiles_in_the_right_place(qtbot):
+    from editor.core.document import Document
+
+    doc = Document(2048, 1024)
+    px = np.zeros((1024, 2048, 4), np.uint8)
+    px[..., 3] = 255
+    px[:, :1000, 0] = 255  # red left of x = 1000, blue right of it
+    px[:, 1000:, 2] = 255
+    doc.root.children.append(PixelLayer("halves", px))
+    comp = Compositor(doc)
+    view = CanvasView(doc, comp.tile_rgba8, ToolState())
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_zoom(0.125)
+    shot = view.viewport().grab().toImage()
+    edge = view.to_widget(QPointF(1000, 512))
+    left = shot.pixelColor(int(edge.x()) - 3, int(edge.y()))
+    right = shot.pixelColor(int(edge.x()) + 3, int(edge.y()))
+    assert left.red() > 240 and left.blue() < 15
+    assert right.blue() > 240 and right.red() < 15
+    assert view.image_item._tiles[(0, 0)].levels.keys() == {3}
+    view.disconnect_model()
+    comp.close()
