@@ -255,12 +255,14 @@ def outline_correction(shape: tuple[int, int]) -> np.ndarray:
         (1120, 900),
         (1190, 1080),
         (815, 1080),
-        (830, 880),
-        (835, 700),
-        (830, 520),
+        (845, 880),
+        (848, 700),
+        (845, 560),
         (790, 500),
     ]
     cv2.fillPoly(user, [_scaled(person, w)], UNKNOWN)
+    between_legs = [(942, 650), (972, 650), (972, 870), (945, 870)]  # the car's tail seen between the legs
+    cv2.fillPoly(user, [_scaled(between_legs, w)], BACKGROUND)
     return user
 
 

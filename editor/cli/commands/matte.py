@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     last = [""]
 
     def progress(p: Progress) -> None:
-        if p.stage and p.stage != last[0]:
+        if p.stage and p.stage != last[0] and p.stage != "Done":
             last[0] = p.stage
             print(f"{p.stage}…", file=sys.stderr)
 
