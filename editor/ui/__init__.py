@@ -1,5 +1,1 @@
-"""PySide6 widgets. Importing this package applies the Qt binding workarounds in `qt_compat`."""
-
-from editor.ui.qt_compat import immortalise_none
-
-immortalise_none()
+"""PySide6 widgets. Imports no torch and no task code (see the import-linter contracts)."""
