@@ -42,7 +42,7 @@ def began_path(shared_data: Path) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
     """Tiny convolutions on a shared 2-core machine run ~10× faster on one thread than on two."""
     before = torch.get_num_threads()

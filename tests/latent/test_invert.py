@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from editor.infer.api import CancelToken, Cancelled, Progress
+from editor.infer.api import Cancelled, CancelToken, Progress
 from editor.infer.latent.generator import to_image
 from editor.infer.latent.invert import InvertOptions, apply_weights_delta, invert
 from editor.infer.latent.losses import ms_ssim
