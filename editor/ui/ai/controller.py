@@ -1,0 +1,337 @@
+"""The one place AI tools meet the document: snapshots in, jobs through the runner, result layers out.
+
+Why one controller: every tool (inpaint, matte, obstruction, latent, upscale) needs the same four
+things — a copy of the pixels to send, a job that shows in the Jobs panel and can be cancelled, an
+error shown as a message, and an undoable result layer with its recipe — and "Re-run" must work the
+same for all of them. Panels own their widgets and parameters; this class owns the plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+
+from editor import __version__
+from editor.core.blend import BlendMode
+from editor.core.compositor import planar_to_straight, render
+from editor.core.document import Document, Metadata
+from editor.core.errors import LucidError
+from editor.core.geometry import TILE, Rect
+from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
+from editor.core.pixels import from_float, to_float, to_rgba
+from editor.core.recipe import Recipe
+from editor.infer.api import Cancelled, Request, Result
+from editor.ui.jobs import JobRunner
+
+if TYPE_CHECKING:
+    from editor.infer.store import ModelStore
+    from editor.ui.main_window import MainWindow
+
+Rebuild = Callable[[Document, ResultLayer], "Request | None"]
+NameFor = Callable[[Request, Result], str]
+
+
+@dataclass
+class _RerunHook:
+    rebuild: Rebuild
+    name_for: NameFor | None = None
+
+
+class AiController(QObject):
+    """One per MainWindow: runs AI requests as jobs and turns results into undoable result layers."""
+
+    result_added = Signal(object, object)  # (Document, ResultLayer) after a result layer was added
+    result_replaced = Signal(object, object)  # (Document, ResultLayer) after a re-run replaced its pixels
+    busy_changed = Signal(bool)  # any job of this controller running
+
+    def __init__(self, window: MainWindow, runner: JobRunner | None, store: ModelStore | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.runner = runner
+        self.store = store
+        self._hooks: dict[str, _RerunHook] = {}
+        self._running = 0
+        self.dock: QDockWidget | None = None
+        self.dock_tabs: QTabWidget | None = None
+        self.panels: dict[str, QWidget] = {}
+
+    # --- pixels out -------------------------------------------------------------------------------
+
+    def snapshot(self, doc: Document, what: str = "composite") -> np.ndarray:
+        """A float32 H×W×4 (canvas-sized, straight alpha) copy the worker may keep while the user edits.
+
+        "composite": what the canvas shows. "active": the active pixel layer's own pixels (no mask,
+        opacity or blend mode), placed at its offset on a transparent canvas.
+        """
+        if what == "composite":
+            return self.render_layers(doc, [layer for layer in doc.layers if layer.visible])
+        if what == "active":
+            layer = doc.active_layer
+            if not isinstance(layer, PixelLayer):
+                raise LucidError("Select a pixel layer first.")
+            return self.layer_on_canvas(doc, layer)
+        raise ValueError(f"snapshot of {what!r}: use 'composite' or 'active'")
+
+    @staticmethod
+    def layer_on_canvas(doc: Document, layer: PixelLayer) -> np.ndarray:
+        """A pixel layer's own pixels as float32 on a canvas-sized transparent array."""
+        out = np.zeros((doc.height, doc.width, 4), np.float32)
+        area = layer.bounds.intersect(doc.rect)
+        if not area.empty:
+            src = area.translated(-layer.offset[0], -layer.offset[1])
+            out[area.slices()] = to_float(layer.pixels[src.slices()])
+        return out
+
+    @staticmethod
+    def render_layers(doc: Document, layers: list[Layer]) -> np.ndarray:
+        """Composite of `layers` (bottom first) over the whole canvas, tile by tile: float32 H×W×4."""
+        out = np.zeros((doc.height, doc.width, 4), np.float32)
+        if not layers:
+            return out
+        for tx, ty in doc.rect.tiles():
+            part = Rect(tx * TILE, ty * TILE, TILE, TILE).intersect(doc.rect)
+            out[part.slices()] = planar_to_straight(render(layers, part))
+        return out
+
+    @staticmethod
+    def selection_mask(doc: Document) -> np.ndarray | None:
+        """A float32 copy of the selection (1 = selected), or None when nothing is selected."""
+        if not float(doc.selection.max()) > 0:
+            return None
+        return doc.selection.astype(np.float32, copy=True)
+
+    @staticmethod
+    def source_ids(doc: Document, what: str = "composite") -> list[str]:
+        """Ids of the layers a snapshot of `what` was taken from (for the recipe)."""
+        if what == "active":
+            return [doc.active_layer.id] if doc.active_layer is not None else []
+        return [layer.id for layer in doc.layers if layer.visible]
+
+    # --- jobs -------------------------------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        return self.runner is not None
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    async def run(self, request: Request) -> Result | None:
+        """Submit via the runner and await the result (progress shows in the Jobs panel).
+
+        Cancelled → None (nothing changed). A LucidError is shown with `window.prompts.error` → None.
+        """
+        if self.runner is None:
+            self.window.prompts.error("The AI tools are not available: no inference service is running.")
+            return None
+        self._set_running(+1)
+        try:
+            return await self.runner.run(request)
+        except Cancelled:
+            self.window.show_message("Cancelled — nothing was changed.")
+            return None
+        except LucidError as exc:
+            self.window.prompts.error(exc.message, exc.detail)
+            return None
+        finally:
+            self._set_running(-1)
+
+    def _set_running(self, delta: int) -> None:
+        before = self.busy
+        self._running += delta
+        if self.busy != before:
+            self.busy_changed.emit(self.busy)
+
+    def is_open(self, doc: Document) -> bool:
+        """False once the document's tab was closed (a job that finishes later must not touch it)."""
+        return any(d is doc for d in self.window.documents())
+
+    # --- results in -------------------------------------------------------------------------------
+
+    def recipe_for(self, request: Request, result: Result | None = None, *,
+                   source_ids: list[str] | None = None, params: dict[str, Any] | None = None) -> Recipe:
+        """A recipe from the request (and facts the task reported): task, params, seed, model id + sha256."""
+        model_id = request.model_id or (result.info.get("model_id") if result is not None else None)
+        return Recipe(
+            task=request.task,
+            params=dict(request.params if params is None else params),
+            model_id=model_id,
+            model_sha256=self.model_sha256(model_id),
+            source_layer_ids=list(source_ids or []),
+            seed=request.seed,
+            app_version=__version__,
+        )
+
+    def model_sha256(self, model_id: str | None) -> str | None:
+        """sha256 of the installed model file (cached by the store), or None."""
+        if not model_id or self.store is None:
+            return None
+        try:
+            return self.store.sha256(self.store.path(model_id))
+        except (LucidError, OSError):
+            return None
+
+    def add_result_layer(
+        self,
+        doc: Document,
+        result_image: np.ndarray,
+        *,
+        name: str,
+        recipe: Recipe,
+        mask: np.ndarray | None = None,
+        blend_mode: BlendMode = BlendMode.NORMAL,
+        visible: bool = True,
+        above: Layer | None = None,
+        offset: tuple[int, int] = (0, 0),
+    ) -> ResultLayer:
+        """Add the result as a new layer (float → the document's depth) and make it active: one undo step.
+
+        Placed just above `above` (default: the active top-level layer; on top if none). `mask`
+        defaults to all ones. Call inside `doc.group(...)` to fold more changes into the same step.
+        """
+        pixels = self.to_doc_pixels(doc, result_image)
+        h, w = pixels.shape[:2]
+        if mask is None:
+            mask = np.ones((h, w), np.float32)
+        mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+        if mask.shape != (h, w):
+            raise LucidError(f"The result's mask is {mask.shape[1]}×{mask.shape[0]}, its image {w}×{h}.")
+        layer = ResultLayer(name, pixels, mask, recipe, blend_mode=blend_mode, visible=visible, offset=offset)
+        parent, index = self._place(doc, above)
+        with doc.group(f"Add “{name}”"):
+            doc.add_layer(layer, index, parent)
+            doc.active_layer = layer
+        self.result_added.emit(doc, layer)
+        return layer
+
+    @staticmethod
+    def to_doc_pixels(doc: Document, image: np.ndarray) -> np.ndarray:
+        """Float (or integer) gray/RGB/RGBA → H×W×4 in the document's dtype (16-bit stays 16-bit)."""
+        arr = np.asarray(image)
+        if arr.dtype.kind != "f":
+            arr = to_float(arr)
+        return np.ascontiguousarray(from_float(to_rgba(arr.astype(np.float32, copy=False)), doc.dtype))
+
+    @staticmethod
+    def _place(doc: Document, above: Layer | None) -> tuple[GroupLayer | None, int | None]:
+        ref = above if above is not None else doc.active_layer
+        if ref is None or not doc.contains(ref):
+            return None, None
+        parent = doc.parent_of(ref)
+        return parent, parent.children.index(ref) + 1
+
+    # --- re-run -----------------------------------------------------------------------------------
+
+    def register_rerun(self, task: str, rebuild: Rebuild, *, name_for: NameFor | None = None) -> None:
+        """Per-task hook that rebuilds a request from a result layer (None = cannot, already explained).
+
+        `name_for(request, result)`, if given, renames the layer after a re-run (e.g. another engine).
+        """
+        self._hooks[task] = _RerunHook(rebuild, name_for)
+
+    def default_rebuild(self, doc: Document, layer: ResultLayer) -> Request:
+        """Recipe params + the source layers as they are now (composited) + the layer's current mask."""
+        recipe = layer.recipe
+        sources = self.source_layers(doc, layer)
+        mask = np.zeros((doc.height, doc.width), np.float32)
+        area = layer.bounds.intersect(doc.rect)
+        if layer.mask is not None and not area.empty:
+            src = area.translated(-layer.offset[0], -layer.offset[1])
+            mask[area.slices()] = layer.mask[src.slices()]
+        return Request(task=recipe.task, image=self.render_layers(doc, sources), mask=mask,
+                       params=dict(recipe.params), model_id=recipe.model_id, seed=recipe.seed)
+
+    @staticmethod
+    def source_layers(doc: Document, layer: ResultLayer) -> list[Layer]:
+        """The recipe's source layers still in the document, in stacking order; if none remain, the
+        visible top-level layers below `layer`."""
+        wanted = set(layer.recipe.source_layer_ids)
+        found = [item for item in doc.layers if item.id in wanted and item is not layer]
+        if found:
+            return found
+        top = layer
+        while top not in doc.layers:
+            top = doc.parent_of(top)
+        return [item for item in doc.layers[: doc.layers.index(top)] if item.visible]
+
+    async def rerun(self, doc: Document, layer: ResultLayer, **overrides: Any) -> ResultLayer | None:
+        """Resubmit from the recipe (overrides: seed, model_id, or any param such as engine), then replace
+        the layer's pixels and recipe in one undo step; its mask is kept."""
+        hook = self._hooks.get(layer.recipe.task)
+        try:
+            request = hook.rebuild(doc, layer) if hook is not None else self.default_rebuild(doc, layer)
+        except LucidError as exc:
+            self.window.prompts.error(exc.message, exc.detail)
+            return None
+        if request is None:
+            return None
+        for key, value in overrides.items():
+            if key == "seed":
+                request.seed = None if value is None else int(value)
+            elif key == "model_id":
+                request.model_id = value
+            else:
+                request.params[key] = value
+        result = await self.run(request)
+        if result is None or not self.is_open(doc) or not doc.contains(layer):
+            return None
+        pixels = self.to_doc_pixels(doc, result.image)
+        if pixels.shape != layer.pixels.shape:
+            self.window.prompts.error(
+                f"The re-run made a {pixels.shape[1]}×{pixels.shape[0]} image, but the layer is "
+                f"{layer.width}×{layer.height}; nothing was changed.")
+            return None
+        recipe = self.recipe_for(request, result, source_ids=list(layer.recipe.source_layer_ids))
+        namer = hook.name_for if hook is not None else None
+        name = namer(request, result) if namer is not None else layer.name
+        with doc.group(f"Re-run “{layer.name}”"):
+            doc.paste(layer, "pixels", Rect(0, 0, layer.width, layer.height), pixels, "Re-run pixels")
+            doc.set_recipe(layer, recipe)
+            if name != layer.name:
+                doc.set_property(layer, "name", name)
+        self.result_replaced.emit(doc, layer)
+        return layer
+
+    # --- new documents ----------------------------------------------------------------------------
+
+    def open_as_new_document(self, image: np.ndarray, *, depth: int, name: str,
+                             metadata: Metadata | None = None) -> Document:
+        """Open `image` (float or integer, gray/RGB/RGBA) as a new untitled document in its own tab."""
+        h, w = np.asarray(image).shape[:2]
+        doc = Document(w, h, depth=depth, metadata=metadata)
+        layer = PixelLayer(name, self.to_doc_pixels(doc, image))
+        doc.root.children.append(layer)  # the starting state, as when opening a file (not undoable)
+        doc.active_layer = layer
+        doc.modified = True  # never saved: closing it asks
+        self.window.add_document(doc)
+        return doc
+
+    # --- panels -----------------------------------------------------------------------------------
+
+    def add_panel(self, title: str, widget: QWidget) -> None:
+        """Add a tool panel as a tab of the AI dock, and an AI-menu entry that raises it."""
+        from PySide6.QtCore import Qt
+
+        if self.dock is None:
+            self.dock_tabs = QTabWidget()
+            self.dock_tabs.setDocumentMode(True)
+            self.dock = self.window.add_dock("AI", self.dock_tabs, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.dock_tabs.addTab(widget, title)
+        self.panels[title] = widget
+        menu = getattr(self.window, "ai_tools_menu", None) or getattr(self.window, "ai_menu", None)
+        if menu is not None:
+            action = menu.addAction(title, lambda w=widget: self.show_panel(w))
+            action.setObjectName(f"ai-panel-{title.lower().replace(' ', '-')}")
+
+    def show_panel(self, widget: QWidget) -> None:
+        if self.dock is None or self.dock_tabs is None:
+            return
+        self.dock.show()
+        self.dock.raise_()
+        self.dock_tabs.setCurrentWidget(widget)
