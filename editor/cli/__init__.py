@@ -37,6 +37,10 @@ def _is_command(word: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--self-test"]:  # the installation check (packaging); works without a display
+        from editor.selftest import main as self_test
+
+        return self_test(args_list[1:])
     if not args_list or not _is_command(args_list[0]):
         # `lucid`, `lucid photo.jpg …`, `lucid --self-test`: the GUI path.
         from editor.app import main as gui_main
