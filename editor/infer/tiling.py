@@ -169,14 +169,20 @@ def run_tiled(
 
 
 def feather_mask(mask: np.ndarray, feather_px: float) -> np.ndarray:
-    """The mask grown outward by a linear ramp of `feather_px` pixels (1 inside stays 1)."""
+    """The mask as painted (soft values kept) plus a linear ramp of `feather_px` pixels outward.
+
+    Each unmasked pixel within reach gets `edge · (1 − d / (feather_px + 1))`, where `d` is its
+    distance to the nearest masked pixel and `edge` that pixel's value, so a hard edge fades from 1
+    and a soft edge never gains a brighter halo than the mask itself. Masked pixels keep their value.
+    """
     m = np.clip(np.asarray(mask, np.float32), 0, 1)
     if feather_px <= 0 or not (m > 0).any():
         return m
     from scipy.ndimage import distance_transform_edt
 
-    dist = distance_transform_edt(m <= 0)  # distance to the nearest masked pixel
-    ramp = np.clip(1.0 - dist / (feather_px + 1.0), 0.0, 1.0).astype(np.float32)
+    # Distance to, and position of, the nearest masked pixel (0 and itself for masked pixels).
+    dist, (iy, ix) = distance_transform_edt(m <= 0, return_indices=True)
+    ramp = np.clip(1.0 - dist / (feather_px + 1.0), 0.0, 1.0).astype(np.float32) * m[iy, ix]
     return np.maximum(m, ramp)
 
 

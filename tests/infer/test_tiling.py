@@ -150,3 +150,30 @@ def test_paste_masked_without_feather_changes_only_mask() -> None:
     assert np.array_equal(out[mask == 1], patch[mask == 1])
     with pytest.raises(InferenceError):
         paste_masked(base, patch, mask, 0, origin=(1, 0))
+
+
+def test_feather_keeps_grey_mask_values_and_only_adds_an_outward_ramp() -> None:
+    mask = np.zeros((40, 60), np.float32)
+    mask[5:15, 5:15] = 1.0  # hard
+    mask[25:35, 10:20] = 0.3  # a soft (grey) stroke
+    mask[5:15, 35:55] = np.linspace(0.1, 0.9, 20, dtype=np.float32)[None, :]  # a soft gradient
+    feather = 3
+    out = feather_mask(mask, feather)
+    inside = mask > 0
+    assert np.array_equal(out[inside], mask[inside])  # painted values survive, not lifted to 1
+    # Just outside an edge: the edge value times the first ramp step 1 - 1/(feather + 1).
+    step = 1 - 1 / (feather + 1)
+    assert out[15, 10] == pytest.approx(1.0 * step)
+    assert out[35, 15] == pytest.approx(0.3 * step)
+    assert out[10, 55] == pytest.approx(0.9 * step) and out[10, 34] == pytest.approx(0.1 * step)
+    # The ramp falls to 0 beyond `feather` pixels and never exceeds the mask it grows from.
+    square = binary_dilation(inside, np.ones((3, 3), bool), iterations=feather)  # ⊇ Euclidean reach
+    cross = binary_dilation(inside, iterations=feather)  # 4-connected steps: ⊆ Euclidean reach
+    assert (out[~square] == 0).all() and (out[cross & ~inside] > 0).all()
+    assert out[25:35, :25].max() <= 0.3 + 1e-7
+    # Pasting through it blends a grey region by its painted amount.
+    rng = np.random.default_rng(7)
+    base, patch = rng.random((40, 60, 3), dtype=np.float32), rng.random((40, 60, 3), dtype=np.float32)
+    pasted = paste_masked(base, patch, mask, feather)
+    grey = (slice(25, 35), slice(10, 20))
+    np.testing.assert_allclose(pasted[grey], 0.7 * base[grey] + 0.3 * patch[grey], rtol=0, atol=1e-6)

@@ -107,11 +107,8 @@ def plan_boxes(mask: np.ndarray, policy: CropPolicy) -> list[Box]:
 
 
 def applied_mask(mask: np.ndarray, feather_px: float) -> np.ndarray:
-    """The mask a fill is pasted through: soft values kept as painted, plus an outward feather ramp.
-
-    (`tiling.feather_mask` alone lifts every masked pixel to 1, which would harden a soft brush edge.)
-    """
-    return np.where(mask > 0, mask, feather_mask(mask, feather_px)).astype(np.float32)
+    """The mask a fill is pasted through: soft values kept as painted, plus an outward feather ramp."""
+    return feather_mask(mask, feather_px)
 
 
 def _resize(a: np.ndarray, shape: tuple[int, int], interp: int) -> np.ndarray:
