@@ -164,6 +164,20 @@ def test_archive_with_escaping_member_is_refused(tmp_path: Path, template: Path,
         read_state_dict(bad)
 
 
+def test_members_over_the_size_limits_are_refused(
+    template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import editor.infer.convert.torchscript as ts
+
+    monkeypatch.setattr(ts, "MAX_PICKLE_BYTES", 64)
+    with pytest.raises(TorchScriptError, match="too large"):
+        read_state_dict(template)
+    monkeypatch.undo()
+    monkeypatch.setattr(ts, "MAX_TOTAL_BYTES", 1000)
+    with pytest.raises(TorchScriptError, match="too large"):
+        read_state_dict(template)
+
+
 def test_damaged_archives_are_clear_errors(tmp_path: Path, template: Path) -> None:
     not_zip = tmp_path / "plain.pt"
     not_zip.write_bytes(b"not a zip at all")

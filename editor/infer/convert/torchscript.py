@@ -25,6 +25,7 @@ import pickle
 import re
 import sys
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -40,7 +41,7 @@ MAX_MEMBERS = 200_000
 MAX_TOTAL_BYTES = 16 << 30
 MAX_PICKLE_BYTES = 256 << 20
 MAX_CODE_BYTES = 64 << 20
-MAX_DEPTH = 1000
+MAX_DEPTH = 200  # module nesting; real networks are ~10 deep
 
 
 class TorchScriptError(InferenceError):
@@ -73,12 +74,18 @@ class Archive:
             raise TorchScriptError(
                 f"{self.path.name} is not a TorchScript archive (not a zip file).", detail=str(exc)
             ) from exc
+        try:
+            self._check()
+        except BaseException:
+            self.zf.close()
+            raise
+
+    def _check(self) -> None:
         infos = self.zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise TorchScriptError(f"{self.path.name} has too many members ({len(infos)}).")
         bad = [i.filename for i in infos if _unsafe_member(i.filename)]
         if bad:
-            self.zf.close()
             raise UnsafeModelFile(
                 f"{self.path.name} was refused: it holds paths that point outside the archive.",
                 detail=", ".join(repr(b) for b in bad[:5]),
@@ -104,8 +111,11 @@ class Archive:
             raise TorchScriptError(f"{self.path.name} is incomplete: {name} is missing.")
         if info.file_size > limit:
             raise TorchScriptError(f"{self.path.name}: {name} is too large ({info.file_size} bytes).")
-        with self.zf.open(info) as fh:
-            data = fh.read(limit + 1)
+        try:
+            with self.zf.open(info) as fh:
+                data = fh.read(limit + 1)
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # bad CRC, truncated, …
+            raise TorchScriptError(f"{self.path.name}: {name} is damaged.", detail=str(exc)) from exc
         if len(data) > limit:
             raise TorchScriptError(f"{self.path.name}: {name} is larger than it says.")
         return data
