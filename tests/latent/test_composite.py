@@ -102,5 +102,9 @@ def test_session_apply_on_a_photo() -> None:
     out = s.apply({"sefa0": 2.0})
     outside = out.mask == 0
     assert np.array_equal(out.image[outside], photo[outside])
-    plain = s.apply({})
-    assert not np.array_equal(plain.image, out.image)
+    # Pasting only the edit's change: no edit gives the photo back exactly, everywhere.
+    assert np.array_equal(s.apply({}).image, photo)
+    # Pasting the generated face itself changes the face even without an edit.
+    replaced = s.apply({}, keep_detail=False)
+    assert not np.array_equal(replaced.image, photo)
+    assert np.array_equal(replaced.image[replaced.mask == 0], photo[replaced.mask == 0])

@@ -60,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=("reconstruct", "superres", "inpaint"), default="reconstruct")
     p.add_argument("--scale", type=int, default=4, help="superres: how much smaller the face is (default 4)")
     p.add_argument("--mask", type=Path, help="inpaint: the part to fill; otherwise: where to composite")
+    p.add_argument(
+        "--replace-face",
+        action="store_true",
+        help="paste the generated face itself (colour-matched) instead of only the edit's change",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--crop-out", type=Path, help="also write the edited face crop here")
     p.add_argument("-o", "--output", type=Path, required=True)
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "mode": args.mode,
         "scale": args.scale,
         "edits": dict(args.edit),
+        "keep_detail": not args.replace_face,
         "directions": [str(d) for d in args.direction],
     }
     last = [-1]

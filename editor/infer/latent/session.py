@@ -128,14 +128,21 @@ class LatentSession:
         amounts: dict[str, float] | None = None,
         mask: np.ndarray | None = None,
         match_colour: bool = True,
+        keep_detail: bool = True,
     ) -> Composite:
-        """The edited face composited into the photo (through the face mask, or `mask` in photo space)."""
+        """The edited face composited into the photo (through the face mask, or `mask` in photo space).
+
+        `keep_detail` pastes only the edit's change onto the photo (its detail stays); otherwise the
+        generated face replaces the photo's, colour-matched when `match_colour`.
+        """
         if self.photo is None or self.alignment is None:
             raise LucidError("This latent session has no photo to composite into.")
-        edited = self.render(amounts)
+        edited, recon = self.render(amounts), self.render({})
         cmask = face_mask(self.alignment)
+        if keep_detail:
+            return composite(self.photo, edited, self.alignment, cmask, mask, recon=recon)
         if match_colour:
-            edited = colour_match(edited, self.render({}), self.crop, cmask)
+            edited = colour_match(edited, recon, self.crop, cmask)
         return composite(self.photo, edited, self.alignment, cmask, mask)
 
     def recipe(self, amounts: dict[str, float]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Params: `generator` (a file; or `request.model_id` of an installed model), `eyes
 `mouth` [x, y], `steps` (200), `space` ("w+"), `mode` ("reconstruct" | "superres" | "inpaint"),
 `scale` (superres, 4), `finetune` (fine-tuning steps, 0), `edits` {name: amount}, `directions`
 (paths of InterFaceGAN `.npy` or Lucid `.json` files), `n_sefa`/`n_pca` (8), `seed` (0),
-`colour_match` (true), `weights_delta` (arrays from an earlier result, to re-run without inverting).
+`keep_detail` (true: paste only the edit's change, keeping the photo's detail), `colour_match`
+(true, when not keeping detail), `weights_delta` (arrays from an earlier result, to re-run without inverting).
 Result of edit/apply: `images["image"]` the whole photo (bit-identical outside `mask`), `images["crop"]`
 the edited crop, `mask`, `info["recipe"]` (JSON-safe), `info["weights_delta"]` (name → float16 array:
 the fine-tuning, for the integrator to save beside the project) and `info["noise"]` (noise maps).
@@ -194,7 +195,12 @@ def _apply(session: Any, request: Request, progress: ProgressFn) -> Result:
     p = request.params
     edits = _edits(p)
     progress(Progress(0.96, "Compositing"))
-    out = session.apply(edits, mask=request.mask, match_colour=bool(p.get("colour_match", True)))
+    out = session.apply(
+        edits,
+        mask=request.mask,
+        match_colour=bool(p.get("colour_match", True)),
+        keep_detail=bool(p.get("keep_detail", True)),
+    )
     image = out.image
     if image.shape[2] == 4 and request.image is not None:
         image[..., 3] = request.image[..., 3]
