@@ -1,14 +1,19 @@
 """Composition root of the desktop app: QApplication, the qasync loop, settings, the main window.
 
-Nothing here imports torch: the inference service is built lazily by the integrator and handed to
-`MainWindow(services=...)` (see `build_services`). Keep this path fast (startup target ≤ 2 s).
+Nothing here imports torch: `build_services` builds the model store, the inference service (which
+imports torch lazily, on its worker thread) and the job runner, and hands them to
+`MainWindow(services=...)`. Keep this path fast (startup target ≤ 2 s): warm-ups (torch on the worker,
+numba kernels for matting) start only after the window is shown, and never under pytest unless
+`LUCID_WARMUP=1` asks for them (`LUCID_WARMUP=0` turns them off anywhere).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,12 +29,69 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def build_services(settings: Any) -> Any:
-    """Hook for the inference wiring: return the service/job-runner bundle for MainWindow, or None.
+WARMUP_DELAY_MS = 1500  # after the window is shown, so the first paint and file opening go first
 
-    Must not import torch at call time; the service should import it lazily on its worker thread.
+
+def _warm_up_task(request: Any, progress: Any, cancel: Any) -> Any:
+    from editor.infer.api import Result
+
+    return Result(info={"warm_up": True})
+
+
+def resolve_task(name: str) -> Any:
+    """The registry's tasks, plus the built-in warm-up."""
+    from editor.ui.ai.services import WARMUP_TASK
+
+    if name == WARMUP_TASK:
+        return _warm_up_task
+    from editor.infer.registry import get_task
+
+    return get_task(name)
+
+
+def build_services(settings: Any) -> Any:
+    """The model store, the inference service and the job runner as one `Services` bundle.
+
+    Does not import torch: the service imports it lazily on its worker thread at the first job.
     """
-    return None
+    from editor.infer.service import InferenceService
+    from editor.infer.store import ModelStore
+    from editor.ui.ai.services import Services, models_dir_for
+    from editor.ui.jobs import JobRunner
+
+    store = ModelStore(models_dir_for(settings))
+    service = InferenceService(store, device=settings.compute_device, task_resolver=resolve_task)
+    return Services(service=service, runner=JobRunner(service), store=store)
+
+
+def warm_ups_wanted() -> bool:
+    flag = os.environ.get("LUCID_WARMUP", "")
+    if flag:
+        return flag not in ("0", "false", "no", "off")
+    return "PYTEST_CURRENT_TEST" not in os.environ
+
+
+def start_warm_ups(services: Any) -> None:
+    """Pay the one-off costs while the user looks at the window, not at their first AI job.
+
+    torch: a tiny job makes the worker import it (about a second of import the first job would
+    otherwise wait for). Matting: `start_warm_up()` compiles pymatting's numba kernels into the
+    per-user cache in a child process (no GIL contention); importing it runs in a thread here.
+    """
+    from editor.infer.api import Request
+    from editor.ui.ai.services import WARMUP_TASK
+
+    services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK))
+
+    def matting() -> None:
+        try:
+            from editor.infer.matting import start_warm_up
+
+            start_warm_up()
+        except Exception as exc:  # a warm-up must never take the app down; the tool compiles on use
+            print(f"lucid: matting warm-up skipped: {exc}", file=sys.stderr)
+
+    threading.Thread(target=matting, name="matting-warm-up", daemon=True).start()
 
 
 def run_self_test() -> int:
@@ -64,8 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LucidError as exc:  # a broken settings file must not stop the editor from starting
         settings, settings_error = Settings(), exc
 
-    window = MainWindow(settings, services=build_services(settings))
+    services = build_services(settings)
+    window = MainWindow(settings, services=services, on_settings_changed=services.apply_settings)
     window.show()
+    if warm_ups_wanted():
+        QTimer.singleShot(WARMUP_DELAY_MS, lambda: start_warm_ups(services))
     if settings_error is not None:
         window.prompts.error(settings_error.message + " Using the defaults.", settings_error.detail)
 
@@ -87,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.aboutToQuit.disconnect(closed.set)
         app.lastWindowClosed.disconnect(app.quit)
         asyncio.set_event_loop(None)
+        services.shutdown()
     return 0
 
 

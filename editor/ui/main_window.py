@@ -42,7 +42,8 @@ DOCUMENT_ACTIONS = (  # enabled only while a document is open
 
 
 class MainWindow(QMainWindow):
-    """`services` is the integrator's hook (inference service, job runner, model store); unused here."""
+    """`services`: the AI bundle (`editor.ui.ai.services.Services`: inference service, job runner, model
+    store) built by `editor.app.build_services`; without it the AI menu stays disabled."""
 
     active_document_changed = Signal(object)  # Document | None
 
@@ -100,6 +101,11 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
 
         self.actions = build_menus(self)
+        self.ai = None  # AiController when services are wired
+        if services is not None:
+            from editor.ui.ai.wiring import install
+
+            self.ai = install(self, services)
         self._restore_geometry()
         self._refresh()
 
@@ -187,6 +193,7 @@ class MainWindow(QMainWindow):
         has = doc is not None
         for name in DOCUMENT_ACTIONS:
             actions[name].setEnabled(has)
+        actions["upscale"].setEnabled(has and getattr(self, "ai", None) is not None)
         actions["undo"].setEnabled(has and doc.history.can_undo)
         actions["redo"].setEnabled(has and doc.history.can_redo)
         if has and doc.history.can_undo:
@@ -467,6 +474,32 @@ class MainWindow(QMainWindow):
             self.prompts.error(exc.message, exc.detail)
         if self._on_settings_changed:
             self._on_settings_changed(settings)
+
+    # -- AI (editor.ui.ai) ---------------------------------------------------------------------------
+    def show_models(self) -> None:
+        """AI → Models…: the model store's dialog (downloads and imports run as jobs)."""
+        if self.ai is None or self.ai.store is None or self.ai.runner is None:
+            self.show_message("The AI tools are not available in this session.")
+            return
+        from editor.ui.models_dialog import ModelsDialog
+
+        dlg = ModelsDialog(self.ai.store, self.ai.runner, self)
+        dlg.setObjectName("models-dialog")
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        self.models_dialog = dlg
+
+    def upscale(self) -> None:
+        """Image → Upscale…: the dialog; the result opens as a new document."""
+        doc = self.current_doc()
+        if doc is None or self.ai is None:
+            return
+        from editor.ui.ai.upscale_dialog import UpscaleDialog
+
+        dlg = UpscaleDialog(self.ai, doc, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        self.upscale_dialog = dlg
 
     def about(self) -> None:
         self.prompts.about(

@@ -111,12 +111,19 @@ def build_menus(win: MainWindow) -> dict[str, QAction]:
                       ("merge_down", "merge_down"), ("flatten", "flatten")):
         panel.buttons[key].setDefaultAction(acts[name])
 
-    # The inference wiring enables this and connects it to ModelsDialog (editor/ui/models_dialog.py).
+    m = bar.addMenu("&Image")
+    upscale = act("upscale", "&Upscale…", lambda: win.upscale(), "Ctrl+Alt+U")
+    upscale.setEnabled(False)  # needs a document and the inference service (see MainWindow._refresh_actions)
+    m.addAction(upscale)
+    win.image_menu = m
+
+    # AI: Models… (enabled by the inference wiring, editor.ui.ai.wiring), then one entry per tool panel
     m = bar.addMenu("&AI")
-    models = act("models", "&Models…", lambda: None)
+    models = act("models", "&Models…", lambda: win.show_models())
     models.setEnabled(False)
-    models.setToolTip("Available once the inference service is wired in")
+    models.setToolTip("Available once the inference service is running")
     m.addAction(models)
+    m.addSeparator()
     win.ai_menu = m
 
     m = bar.addMenu("&Help")

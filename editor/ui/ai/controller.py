@@ -8,7 +8,8 @@ same for all of them. Panels own their widgets and parameters; this class owns t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,11 @@ class AiController(QObject):
         self.dock: QDockWidget | None = None
         self.dock_tabs: QTabWidget | None = None
         self.panels: dict[str, QWidget] = {}
+        # choices the Re-run dialog offers per task and parameter: {task: {param: [(value, label)]}}
+        self.param_choices: dict[str, dict[str, list[tuple[Any, str]]]] = {}
+        self.tasks: set[asyncio.Task] = set()
+        # asks which seed/engine/… to re-run with; {} = as before, None = cancelled (tests replace it)
+        self.ask_rerun: Callable[[ResultLayer], dict[str, Any] | None] = self._ask_rerun
 
     # --- pixels out -------------------------------------------------------------------------------
 
@@ -141,6 +147,29 @@ class AiController(QObject):
             return None
         finally:
             self._set_running(-1)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task | None:
+        """Start a coroutine from a Qt slot on the app's asyncio loop (qasync); keeps a reference."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        task = loop.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:  # a bug in a tool's handler: say so instead of losing it in the loop
+            import traceback
+
+            detail = "".join(traceback.format_exception(exc))
+            message = exc.message if isinstance(exc, LucidError) else f"The AI tool failed: {exc}"
+            self.window.prompts.error(message, detail)
 
     def _set_running(self, delta: int) -> None:
         before = self.busy
@@ -260,6 +289,15 @@ class AiController(QObject):
             top = doc.parent_of(top)
         return [item for item in doc.layers[: doc.layers.index(top)] if item.visible]
 
+    def _ask_rerun(self, layer: ResultLayer) -> dict[str, Any] | None:
+        from editor.ui.ai.rerun_dialog import RerunDialog
+
+        dlg = RerunDialog(layer, self.param_choices.get(layer.recipe.task, {}), self.window)
+        try:
+            return dlg.overrides() if dlg.exec() else None
+        finally:
+            dlg.deleteLater()
+
     async def rerun(self, doc: Document, layer: ResultLayer, **overrides: Any) -> ResultLayer | None:
         """Resubmit from the recipe (overrides: seed, model_id, or any param such as engine), then replace
         the layer's pixels and recipe in one undo step; its mask is kept."""
@@ -290,6 +328,8 @@ class AiController(QObject):
         recipe = self.recipe_for(request, result, source_ids=list(layer.recipe.source_layer_ids))
         namer = hook.name_for if hook is not None else None
         name = namer(request, result) if namer is not None else layer.name
+        if not layer.pixels.flags.writeable:  # e.g. decoded from a file as a read-only view: same values
+            layer.pixels = layer.pixels.copy()
         with doc.group(f"Re-run “{layer.name}”"):
             doc.paste(layer, "pixels", Rect(0, 0, layer.width, layer.height), pixels, "Re-run pixels")
             doc.set_recipe(layer, recipe)

@@ -1,0 +1,59 @@
+"""Puts the AI services into a main window: Jobs dock, AI menu, tool panels, Re-run from the layers panel.
+
+Called by `MainWindow` when it is given a `Services` bundle (built by `editor.app.build_services`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+from editor.infer.jobs import Job
+from editor.ui.ai import load_panels
+from editor.ui.ai.controller import AiController
+from editor.ui.ai.services import WARMUP_TASK, Services
+from editor.ui.jobs_panel import JobsPanel
+
+if TYPE_CHECKING:
+    from editor.ui.main_window import MainWindow
+
+
+def install(window: MainWindow, services: Services) -> AiController:
+    controller = AiController(window, services.runner, services.store)
+    jobs = JobsPanel(services.runner)
+    window.jobs_panel = jobs
+    window.add_dock("Jobs", jobs, Qt.DockWidgetArea.RightDockWidgetArea)
+    _hide_warm_up(jobs, services)
+    models = window.actions["models"]
+    models.setEnabled(services.store is not None)
+    models.setToolTip("Download, import or delete AI models")
+
+    def rerun(layer) -> None:
+        doc = window.current_doc()
+        if doc is None or not doc.contains(layer):
+            return
+        overrides = controller.ask_rerun(layer)
+        if overrides is not None:
+            controller.spawn(controller.rerun(doc, layer, **overrides))
+
+    window.layers_panel.rerun_requested.connect(rerun)
+    load_panels(controller, window)
+    return controller
+
+
+def _hide_warm_up(panel: JobsPanel, services: Services) -> None:
+    """The start-up warm-up is plumbing, not a user's job: keep it out of the Jobs list."""
+
+    def on_added(job: Job) -> None:
+        if job.request.task == WARMUP_TASK and job.id in panel.rows:
+            panel.rows[job.id].hide()
+            panel.empty_label.setVisible(len(panel.rows) == 1)
+
+    def on_changed(job: Job) -> None:
+        if job.request.task == WARMUP_TASK and job.state.finished and job.id in panel.rows:
+            panel._remove(panel.rows[job.id])
+            panel._update_empty()
+
+    services.runner.jobAdded.connect(on_added)
+    services.runner.jobChanged.connect(on_changed)
