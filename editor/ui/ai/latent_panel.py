@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -38,6 +37,7 @@ from editor.core.layers import ResultLayer
 from editor.infer.api import Request
 from editor.infer.jobs import Job
 from editor.ui.ai.face_points import FacePoints, Markers, PointPickTool
+from editor.ui.ai.panel_layout import scroll_body
 
 if TYPE_CHECKING:
     from editor.ui.ai.controller import AiController
@@ -139,10 +139,7 @@ class LatentPanel(QWidget):
         # directions
         self.sliders_box = QWidget()
         self.sliders_form = QFormLayout(self.sliders_box)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.sliders_box)
-        scroll.setMinimumHeight(160)
+        self.sliders_form.setContentsMargins(0, 0, 0, 0)
         self.import_button = QPushButton("Import direction…")
         self.import_button.setToolTip("An InterFaceGAN boundary (.npy) or saved Lucid directions (.json)")
         self.import_button.clicked.connect(self.import_direction)
@@ -152,19 +149,19 @@ class LatentPanel(QWidget):
         self.apply_button.clicked.connect(lambda: self.controller.spawn(self.apply()))
         dirs = QGroupBox("Edit directions")
         dl = QVBoxLayout(dirs)
-        dl.addWidget(scroll)
+        dl.addWidget(self.sliders_box)
         brow = QHBoxLayout()
         brow.addWidget(self.import_button)
         brow.addWidget(self.reset_sliders)
         dl.addLayout(brow)
         dl.addWidget(self.apply_button)
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
+        lay = scroll_body(self)
         lay.addWidget(gen)
         lay.addWidget(face)
         lay.addLayout(prev)
-        lay.addWidget(dirs, 1)
+        lay.addWidget(dirs)
+        lay.addStretch(1)
 
         self._render_finished.connect(self._on_render_finished)
         if controller.runner is not None:

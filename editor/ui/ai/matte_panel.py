@@ -43,6 +43,7 @@ from editor.infer.api import Request
 from editor.infer.matting.background import blurred
 from editor.infer.matting.trimap import trimap_from_mask
 from editor.ui.ai.inputs import InputImage, load_input_image, reload_input_image, shown_as_is
+from editor.ui.ai.panel_layout import scroll_body
 from editor.ui.ai.trimap_tool import (
     BACKGROUND,
     CODE_NAMES,
@@ -172,8 +173,7 @@ class MattePanel(QWidget):
         bl.addRow("Blur", self.blur)
         bl.addRow(self.replace_button)
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
+        lay = scroll_body(self)
         for w in (tri, matte, bg):
             lay.addWidget(w)
         lay.addStretch(1)
@@ -190,7 +190,13 @@ class MattePanel(QWidget):
         t = self._trimaps.get(doc)
         if t is None or t.shape != (doc.height, doc.width):
             t = self._trimaps[doc] = Trimap(doc.width, doc.height)
+            t.changed.connect(self._trimap_changed)
         return t
+
+    def _trimap_changed(self, _rect: Any = None) -> None:
+        """Editing the trimap while it is hidden would be painting blind: show it."""
+        if not self.show_trimap.isChecked():
+            self.show_trimap.setChecked(True)
 
     def plate(self, doc: Document) -> InputImage | None:
         return self._plates.get(doc)
@@ -412,6 +418,7 @@ class MattePanel(QWidget):
                 for s in sources:
                     doc.set_property(s, "visible", False)
         self.stop_painting()
+        self.show_trimap.setChecked(False)  # the cut-out is what the user wants to see now
         return layer
 
     @staticmethod

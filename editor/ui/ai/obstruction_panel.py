@@ -40,6 +40,7 @@ from editor.infer.api import Request, Result
 from editor.infer.obstruction.burst import prepare_burst
 from editor.ui.ai.burst_dialog import Burst, BurstDialog
 from editor.ui.ai.inputs import reload_input_image
+from editor.ui.ai.panel_layout import scroll_body
 
 if TYPE_CHECKING:
     from editor.ui.ai.controller import AiController
@@ -81,8 +82,7 @@ class ObstructionPanel(QWidget):
         sl.addRow("Fill with", self.engine)
         sl.addRow(self.single_button)
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
+        lay = scroll_body(self)
         lay.addWidget(burst)
         lay.addWidget(single)
         lay.addStretch(1)
