@@ -49,6 +49,17 @@ def resolve_task(name: str) -> Any:
     return get_task(name)
 
 
+def models_dir_for(settings: Any) -> Path:
+    """Where weights live: `LUCID_MODELS_DIR` (a session override) > Preferences > the platform default."""
+    from editor.infer.store import ENV_MODELS_DIR, default_models_dir
+
+    if os.environ.get(ENV_MODELS_DIR):
+        return default_models_dir()
+    if settings.models_dir:
+        return Path(settings.models_dir).expanduser()
+    return default_models_dir()
+
+
 def build_services(settings: Any) -> Any:
     """The model store, the inference service and the job runner as one `Services` bundle.
 
@@ -56,12 +67,12 @@ def build_services(settings: Any) -> Any:
     """
     from editor.infer.service import InferenceService
     from editor.infer.store import ModelStore
-    from editor.ui.ai.services import Services, models_dir_for
+    from editor.ui.ai.services import Services
     from editor.ui.jobs import JobRunner
 
     store = ModelStore(models_dir_for(settings))
     service = InferenceService(store, device=settings.compute_device, task_resolver=resolve_task)
-    return Services(service=service, runner=JobRunner(service), store=store)
+    return Services(service=service, runner=JobRunner(service), store=store, models_dir_for=models_dir_for)
 
 
 def warm_ups_wanted() -> bool:
@@ -71,27 +82,28 @@ def warm_ups_wanted() -> bool:
     return "PYTEST_CURRENT_TEST" not in os.environ
 
 
-def start_warm_ups(services: Any) -> None:
+def start_warm_ups(services: Any, *, matting: bool = True) -> None:
     """Pay the one-off costs while the user looks at the window, not at their first AI job.
 
-    torch: a tiny job makes the worker import it (about a second of import the first job would
-    otherwise wait for). Matting: `start_warm_up()` compiles pymatting's numba kernels into the
-    per-user cache in a child process (no GIL contention); importing it runs in a thread here.
+    torch: a tiny job makes the worker import it and set its threads (otherwise the first real job
+    waits for that). Matting: `start_warm_up()` compiles pymatting's numba kernels into the per-user
+    cache in a child process (no GIL contention with the UI); a thread here only starts it.
     """
     from editor.infer.api import Request
     from editor.ui.ai.services import WARMUP_TASK
 
     services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK))
+    if matting:
+        threading.Thread(target=_warm_up_matting, name="matting-warm-up", daemon=True).start()
 
-    def matting() -> None:
-        try:
-            from editor.infer.matting import start_warm_up
 
-            start_warm_up()
-        except Exception as exc:  # a warm-up must never take the app down; the tool compiles on use
-            print(f"lucid: matting warm-up skipped: {exc}", file=sys.stderr)
+def _warm_up_matting() -> None:
+    try:
+        from editor.infer.matting import start_warm_up
 
-    threading.Thread(target=matting, name="matting-warm-up", daemon=True).start()
+        start_warm_up()
+    except Exception as exc:  # a warm-up must never take the app down; the tool then compiles on first use
+        print(f"lucid: matting warm-up skipped: {exc}", file=sys.stderr)
 
 
 def run_self_test() -> int:
@@ -127,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings, settings_error = Settings(), exc
 
     services = build_services(settings)
-    window = MainWindow(settings, services=services, on_settings_changed=services.apply_settings)
+    window = MainWindow(settings, services=services)
     window.show()
     if warm_ups_wanted():
         QTimer.singleShot(WARMUP_DELAY_MS, lambda: start_warm_ups(services))

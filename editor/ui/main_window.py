@@ -472,6 +472,8 @@ class MainWindow(QMainWindow):
             save_settings(settings)
         except LucidError as exc:
             self.prompts.error(exc.message, exc.detail)
+        if self.services is not None:  # the device and models folder reach the inference service
+            self.services.apply_settings(settings)
         if self._on_settings_changed:
             self._on_settings_changed(settings)
 

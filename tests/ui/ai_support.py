@@ -88,6 +88,7 @@ def make_env(qtbot, qapp, prompts, tmp_path, monkeypatch):
     real ones. Everything is shut down afterwards."""
     import qasync
 
+    from editor.app import models_dir_for
     from editor.infer.service import InferenceService
     from editor.infer.store import ModelStore
     from editor.ui.ai.services import Services
@@ -99,7 +100,8 @@ def make_env(qtbot, qapp, prompts, tmp_path, monkeypatch):
     tasks = FakeTasks()
     store = ModelStore(models)
     service = InferenceService(store, device="cpu", task_resolver=tasks, progress_interval_s=0.01)
-    services = Services(service=service, runner=JobRunner(service), store=store)
+    services = Services(service=service, runner=JobRunner(service), store=store,
+                        models_dir_for=models_dir_for)
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     win = MainWindow(prompts=prompts, services=services)

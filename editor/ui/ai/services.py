@@ -1,30 +1,20 @@
 """The bundle of AI services the composition root hands to the main window.
 
-Built in `editor.app.build_services` (the only place that constructs the inference service, which
-reaches torch lazily); the UI only holds it, so `editor.ui` never imports `editor.infer.service`.
+Built in `editor.app.build_services` (the only place that constructs the inference service and the
+model store, whose modules reach torch lazily); the UI only holds them, so `editor.ui` imports neither.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from editor.core.settings import Settings
-from editor.infer.store import ENV_MODELS_DIR, ModelStore, default_models_dir
 from editor.ui.jobs import JobRunner
 
 WARMUP_TASK = "warm_up"  # a no-op job: the service imports torch and sets threads before any task
-
-
-def models_dir_for(settings: Settings) -> Path:
-    """Where weights live: `LUCID_MODELS_DIR` (a session override) > Preferences > the platform default."""
-    if os.environ.get(ENV_MODELS_DIR):
-        return default_models_dir()
-    if settings.models_dir:
-        return Path(settings.models_dir).expanduser()
-    return default_models_dir()
 
 
 @dataclass
@@ -33,14 +23,15 @@ class Services:
 
     service: Any
     runner: JobRunner
-    store: ModelStore | None
+    store: Any  # editor.infer.store.ModelStore (its module reaches torch through lazy imports)
+    models_dir_for: Callable[[Settings], Path] | None = None  # Preferences → models folder
     warm_up_job: Any = None  # the start-up warm-up Job, if one was submitted (hidden in the Jobs panel)
 
     def apply_settings(self, settings: Settings) -> None:
         """Preferences changed: the device applies from the next job; a new models folder at once."""
         self.service.set_device(settings.compute_device)
-        if self.store is not None:
-            self.store.models_dir = models_dir_for(settings)
+        if self.store is not None and self.models_dir_for is not None:
+            self.store.models_dir = self.models_dir_for(settings)
 
     def shutdown(self) -> None:
         """Cancel what is queued, stop the worker (waits for a running task's next cancel check)."""
