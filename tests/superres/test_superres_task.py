@@ -160,3 +160,22 @@ def test_real_compact_restores_a_downscaled_photo_better_than_bicubic(shared_dat
         g = a.mean(axis=2)
         return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
     assert abs(grad(out) - grad(hr)) < abs(grad(bic) - grad(hr))
+
+
+def test_tile_size_follows_free_memory(monkeypatch) -> None:
+    import editor.infer.device as device
+
+    model = compact_descriptor(num_feat=4, num_conv=1)
+    image = np.zeros((2000, 1500, 3), np.float32)
+    monkeypatch.setattr(device, "free_memory_bytes", lambda _dev: 64 << 30)
+    roomy = run_plan(image, model)
+    monkeypatch.setattr(device, "free_memory_bytes", lambda _dev: 20 << 20)
+    tight = run_plan(image, model)
+    assert roomy > tight >= 64 and tight % 8 == 0
+    assert run_plan(np.zeros((50, 30, 3), np.float32), model) == 64  # never bigger than needed (≥ 64)
+
+
+def run_plan(image: np.ndarray, model) -> int:
+    from editor.infer.tasks.superres import plan
+
+    return plan(image.shape, model, {}, "cpu").tile

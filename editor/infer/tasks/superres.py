@@ -34,14 +34,15 @@ from editor.infer.api import (
 from editor.infer.tiling import run_tiled
 
 MIN_SCALE, MAX_SCALE = 1.0, 4.0
-# Working memory per *input* pixel while the network runs, measured as peak RSS growth on CPU in
-# tests/bench/bench_superres.py (float32; a fp16 CUDA run needs about half). Unknown architectures
-# get the RRDBNet figure, the heaviest we ship.
-_BYTES_PER_INPUT_PX = {"ESRGAN": 48_000, "Compact": 6_000, "SRGAN": 16_000}
-_DEFAULT_BYTES_PER_PX = 48_000
-# CPU tiles beyond this gain no speed (measured) but cost memory; the GPU may take larger ones.
-_CPU_TILE_CAP = 256
-_GPU_TILE_CAP = 1024
+# Working memory per *input* pixel while the network runs: peak RSS growth on CPU, float32, measured
+# by tests/bench/bench_superres.py (tilemem: x4plus 13.7 kB, SRGAN 12.1 kB, compact 0.9 kB). Unknown
+# architectures (a user's SwinIR, say) get a deliberately larger guess.
+_BYTES_PER_INPUT_PX = {"ESRGAN": 14_000, "SRGAN": 12_500, "Compact": 1_000}
+_DEFAULT_BYTES_PER_PX = 32_000
+# On the CPU a bigger tile only saves overlap work, so tiles get at most this much working memory:
+# that keeps a 1024² → 4096² x4plus job near 2 GB of RSS (bench: rss) on any machine.
+_CPU_WORK_BUDGET = 1 << 30
+_MAX_TILE = 1024
 # channels_last helps these architectures on CPU (bench_superres: ~3× for Compact, none for RRDBNet).
 _CHANNELS_LAST_ON_CPU = {"Compact", "SRGAN"}
 
@@ -118,13 +119,16 @@ def plan(image_shape: tuple[int, ...], model: Any, params: dict[str, Any], devic
 
 
 def choose_tile(h: int, w: int, model: Any, device: str) -> int:
-    """Tile side from free memory and the architecture's measured appetite, capped where speed stops."""
+    """Tile side from free memory and the architecture's measured appetite (a multiple of 8, ≥ 64)."""
     from editor.infer.device import free_memory_bytes
 
     per_px = _BYTES_PER_INPUT_PX.get(_arch_id(model), _DEFAULT_BYTES_PER_PX)
-    side = int(math.sqrt(free_memory_bytes(device) // 2 / per_px)) // 8 * 8
-    cap = _GPU_TILE_CAP if device.startswith("cuda") else _CPU_TILE_CAP
-    return max(64, min(side, cap))
+    budget = free_memory_bytes(device) // 2
+    if device == "cpu":
+        budget = min(budget, _CPU_WORK_BUDGET)
+    side = min(int(math.sqrt(budget / per_px)) // 8 * 8, _MAX_TILE)
+    whole = -(-max(h, w) // 8) * 8
+    return max(64, min(side, whole))
 
 
 class _Runner:

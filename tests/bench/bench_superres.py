@@ -1,0 +1,324 @@
+"""Super-resolution bench (by hand): fidelity and speed against ncnn, memory, quality, seams.
+
+    LUCID_MODELS_DIR=… .venv/bin/python tests/bench/bench_superres.py [--skip-rss] [--only SECTION …]
+
+Needs the Real-ESRGAN models installed (`lucid models fetch realesrgan-x4plus` / `realesr-animevideov3`),
+the SRGAN file in ../shared/data, and the `ncnn` package (bench extra) for the reference runtime.
+Sections: fidelity, speed, tilemem, rss, quality, seams. CPU only; every number is from this run.
+x4plus on a shared 2-core CPU is slow, so fidelity uses centre crops (conversion is per-pixel
+identical math, so a crop tests it as well as the whole image) and the 1024² memory run happens once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+
+from editor.infer.api import CancelToken, Request, TaskContext, no_progress  # noqa: E402
+from editor.infer.safe_load import load_model  # noqa: E402
+from editor.infer.store import ModelStore  # noqa: E402
+from editor.infer.tasks.superres import run as superres  # noqa: E402
+
+NCNN_STEM = {"realesrgan-x4plus": "realesrgan-x4plus", "realesr-animevideov3": "realesr-animevideov3-x4"}
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    cells = [header] + [[f"{c:.2f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n## {title}")
+    for i, r in enumerate(cells):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    sys.stdout.flush()
+
+
+def rgb01(path: Path) -> np.ndarray:
+    im = Image.open(path)
+    arr = np.asarray(im)
+    if arr.dtype == np.uint16 or im.mode.startswith("I;16"):
+        from editor.io.images import load_image
+
+        return (load_image(path).pixels[..., :3].astype(np.float32) / 65535).copy()
+    return np.asarray(im.convert("RGB"), np.float32) / 255
+
+
+def centre_crop(a: np.ndarray, side: int) -> np.ndarray:
+    h, w = a.shape[:2]
+    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return np.ascontiguousarray(a[y:y + side, x:x + side])
+
+
+class Ncnn:
+    """The reference runtime, CPU, fp32 everywhere (so differences are the conversion's, not fp16's)."""
+
+    def __init__(self, param: Path, binf: Path, threads: int) -> None:
+        import ncnn
+
+        self.ncnn = ncnn
+        self.net = ncnn.Net()
+        for opt in ("use_vulkan_compute", "use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic",
+                    "use_bf16_storage"):
+            if hasattr(self.net.opt, opt):
+                setattr(self.net.opt, opt, False)
+        self.net.opt.num_threads = threads
+        self.net.load_param(str(param))
+        self.net.load_model(str(binf))
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        chw = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # ncnn.Mat wraps this memory: keep it alive
+        ex = self.net.create_extractor()
+        ex.input("data", self.ncnn.Mat(chw))
+        _, out = ex.extract("output")
+        result = np.clip(np.array(out), 0, 1).transpose(1, 2, 0)
+        del chw
+        return result
+
+
+def torch_fn(desc, channels_last: bool = False):
+    model = desc.model
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    else:
+        model = model.to(memory_format=torch.contiguous_format)
+
+    def call(rgb: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            return model(x).clamp_(0, 1)[0].permute(1, 2, 0).numpy()
+
+    return call
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
+
+
+def y_channel(rgb: np.ndarray) -> np.ndarray:
+    return 16 + 65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]
+
+
+def ssim_y(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM on the 0–255 luma scale, 11×11 Gaussian window σ 1.5 (Wang et al. 2004)."""
+    from scipy.ndimage import gaussian_filter
+
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    g = lambda x: gaussian_filter(x, 1.5, truncate=3.5)  # noqa: E731 - radius 5: an 11×11 window
+    mu_a, mu_b = g(a), g(b)
+    var_a, var_b, cov = g(a * a) - mu_a**2, g(b * b) - mu_b**2, g(a * b) - mu_a * mu_b
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    return float(np.mean(num / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))))
+
+
+def best_of(fn, x, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn(x)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+class Models:
+    def __init__(self) -> None:
+        self.store = ModelStore()
+
+    def desc(self, model_id: str):
+        return load_model(self.store.path(model_id)).eval()
+
+    def ncnn(self, model_id: str, threads: int = 1) -> Ncnn:
+        folder = self.store.models_dir / model_id
+        stem = NCNN_STEM[model_id]
+        return Ncnn(folder / f"{stem}.param", folder / f"{stem}.bin", threads)
+
+
+def section_fidelity(m: Models) -> None:
+    torch.set_num_threads(2)
+    rows = []
+    inputs = sorted((SHARED / "sr" / "realesrgan_inputs").iterdir())
+    for model_id, side in (("realesr-animevideov3", 192), ("realesrgan-x4plus", 64)):
+        ours, ref = torch_fn(m.desc(model_id)), m.ncnn(model_id, threads=2)
+        for path in inputs:
+            x = centre_crop(rgb01(path), side)
+            a, b = ours(x), ref(x)
+            rows.append([model_id, path.name, f"{x.shape[1]}×{x.shape[0]}", psnr(a, b),
+                         f"{np.abs(a - b).max() * 255:.4f}"])
+    table("Fidelity: torch (converted) vs ncnn, CPU fp32 (bar ≥ 45 dB each)",
+          ["model", "image", "crop", "PSNR dB", "max |diff| (/255)"], rows)
+
+
+def section_speed(m: Models) -> None:
+    x = centre_crop(rgb01(SHARED / "sr" / "realesrgan_inputs" / "OST_009.png"), 256)
+    rows = []
+    for model_id, repeats in (("realesr-animevideov3", 3), ("srgan-x4", 2), ("realesrgan-x4plus", 1)):
+        desc = m.desc(model_id)
+        for threads in (1, 2) if model_id == "realesr-animevideov3" else (1,):
+            torch.set_num_threads(threads)
+            t_ncnn = float("nan")
+            if model_id in NCNN_STEM:  # SRGAN has no ncnn form: torch layouts only
+                ref = m.ncnn(model_id, threads)
+                ref(x[:32, :32])  # warm-up
+                t_ncnn = best_of(ref, x, repeats)
+            for cl in (False, True):
+                fn = torch_fn(desc, channels_last=cl)
+                fn(x[:32, :32])
+                t = best_of(fn, x, repeats)
+                rows.append([model_id, threads, "channels_last" if cl else "contiguous", f"{t:.2f}",
+                             f"{t_ncnn:.2f}", f"{t_ncnn / t:.2f}"])
+    table("Speed: 256² → 1024², CPU, best of N (ratio > 1: torch faster than ncnn)",
+          ["model", "threads", "torch layout", "torch s", "ncnn s", "ncnn/torch"], rows)
+
+
+_TILE_MEM = """
+import sys, psutil, torch, numpy as np
+from editor.infer.safe_load import load_model
+from editor.infer.store import ModelStore
+torch.set_num_threads(1)
+d = load_model(ModelStore().path(sys.argv[1])).eval()
+side = int(sys.argv[2])
+x = torch.rand(1, 3, side, side)
+with torch.inference_mode():
+    d(x[..., :16, :16])
+proc = psutil.Process()
+base = proc.memory_info().rss
+peak = [base]
+import threading
+stop = threading.Event()
+def watch():
+    while not stop.is_set():
+        peak[0] = max(peak[0], proc.memory_info().rss)
+        stop.wait(0.01)
+t = threading.Thread(target=watch); t.start()
+with torch.inference_mode():
+    d(x)
+stop.set(); t.join()
+print((peak[0] - base) / side / side)
+"""
+
+
+def section_tilemem() -> None:
+    rows = []
+    for model_id, side in (("realesr-animevideov3", 256), ("realesrgan-x4plus", 128), ("srgan-x4", 128)):
+        out = subprocess.run([sys.executable, "-c", _TILE_MEM, model_id, str(side)], capture_output=True,
+                             text=True, cwd=REPO, env=os.environ)
+        per_px = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+        rows.append([model_id, f"{side}²", f"{per_px:,.0f}", f"{per_px * 256 * 256 / 2**20:,.0f}"])
+    table("Working memory per input pixel while the network runs (RSS growth, CPU fp32)",
+          ["model", "tile", "bytes / input px", "MiB for a 256² tile"], rows)
+
+
+def section_rss() -> None:
+    src = SHARED / "sr" / "realesrgan_inputs" / "OST_009.png"
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "in1024.png", Path(tmp) / "out4096.png"
+        im = Image.open(src).convert("RGB")
+        im = im.resize((1024, round(im.height * 1024 / im.width)), Image.Resampling.LANCZOS)
+        im.crop((0, 0, 1024, 1024)).save(inp)
+        cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "editor", "upscale", str(inp), "-o", str(out),
+               "--model", "realesrgan-x4plus"]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=os.environ)
+        wall = time.perf_counter() - t
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+        size = Image.open(out).size if out.exists() else None
+    peak_gb = int(rss.group(1)) * 1024 / 1e9 if rss else float("nan")
+    table("Memory: `lucid upscale` 1024² → 4096², realesrgan-x4plus, whole process (bar ≤ 3 GB)",
+          ["output", "peak RSS GB", "wall s", "exit"],
+          [[size, f"{peak_gb:.2f}", f"{wall:.0f}", proc.returncode]])
+
+
+def _set5() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    folder = SHARED / "sr" / "Set5" / "x4"
+    return [(p.name[:7], rgb01(p), rgb01(folder / p.name.replace("_LR", "_HR")))
+            for p in sorted(folder.glob("*_LR.png"))]
+
+
+def section_quality(m: Models) -> None:
+    torch.set_num_threads(2)
+    data = _set5()
+    methods = {"bicubic": None, "srgan-x4": "srgan-x4", "realesrgan-x4plus": "realesrgan-x4plus",
+               "realesr-animevideov3": "realesr-animevideov3"}
+    rows = []
+    for label, model_id in methods.items():
+        fn = torch_fn(m.desc(model_id)) if model_id else None
+        ps, ss = [], []
+        for _, lr, hr in data:
+            if fn is None:
+                img = Image.fromarray((lr * 255).round().astype(np.uint8))
+                out = np.asarray(img.resize(hr.shape[1::-1], Image.Resampling.BICUBIC), np.float32) / 255
+            else:
+                out = fn(lr)
+            out = np.round(out * 255) / 255  # score what a file would hold
+            ya, yb = y_channel(out)[4:-4, 4:-4], y_channel(hr)[4:-4, 4:-4]
+            ps.append(psnr(ya, yb, 255.0))
+            ss.append(ssim_y(ya, yb))
+        rows.append([label, *[f"{p:.2f}/{s:.3f}" for p, s in zip(ps, ss, strict=True)],
+                     f"{np.mean(ps):.2f}", f"{np.mean(ss):.4f}"])
+    table("Quality: Set5 ×4, Y channel (4 px border cropped), PSNR dB / SSIM per image",
+          ["method", *[n for n, _, _ in data], "mean PSNR", "mean SSIM"], rows)
+
+
+def section_seams(m: Models) -> None:
+    torch.set_num_threads(2)
+    baby = rgb01(SHARED / "sr" / "Set5" / "x4" / "img_001_SRF_4_HR.png")  # 512²
+    rows = []
+    for model_id, image, tiles in (("realesr-animevideov3", baby, (320, 192)),
+                                   ("realesrgan-x4plus", centre_crop(baby, 128), (64,))):
+        desc = m.desc(model_id)
+
+        def go(tile: int, image=image, desc=desc, model_id=model_id):
+            req = Request(task="superres", image=image, model_id=model_id, params={"tile": tile},
+                          context=TaskContext(device="cpu", load_model=lambda _id: desc))
+            return superres(req, no_progress, CancelToken())
+
+        whole = go(max(image.shape[:2]))
+        for tile in tiles:
+            res = go(tile)
+            diff = np.abs(res.image - whole.image)
+            rows.append([model_id, f"{image.shape[1]}²", tile, res.info["overlap"], f"{diff.max() * 255:.4f}",
+                         f"{diff.mean() * 255:.5f}", "yes" if diff.max() <= 1 / 255 else "NO"])
+    table("Seams: tiled vs untiled through the task (bar ≤ 1/255 for compact on 512²)",
+          ["model", "image", "tile", "overlap", "max |diff| /255", "mean /255", "≤ 1/255"], rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--skip-rss", action="store_true")
+    args = ap.parse_args()
+    wanted = set(args.only or ["fidelity", "speed", "tilemem", "rss", "quality", "seams"])
+    if args.skip_rss:
+        wanted.discard("rss")
+    m = Models()
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    for name in ("fidelity", "speed", "tilemem", "quality", "seams", "rss"):
+        if name in wanted:
+            t = time.perf_counter()
+            if name in ("tilemem", "rss"):
+                globals()[f"section_{name}"]()
+            else:
+                globals()[f"section_{name}"](m)
+            print(f"({name}: {time.perf_counter() - t:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
