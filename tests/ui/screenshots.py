@@ -4,7 +4,10 @@
 
 Without an X display the script installs Xvfb if needed (apt-get) and re-runs itself under
 `xvfb-run`. It opens a photo from ../shared/data, paints a mask with simulated mouse input, builds a
-few layers, and saves PNGs of the main states into OUT_DIR.
+few layers, and saves PNGs of the main states into OUT_DIR. The AI states run real jobs on the
+inference service (a PatchMatch fill grabbed while it runs, so the Jobs panel shows a moving bar), with
+a models folder of its own under OUT_DIR/.models (SRGAN imported from ../shared/data when present, so
+the Models dialog shows one installed model beside the not-installed ones).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,29 +48,41 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     _ensure_display(out)
     os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))  # leave the user's settings alone
+    os.environ.setdefault("LUCID_MODELS_DIR", str(out / ".models"))  # and the user's models folder
     sys.path.insert(0, str(REPO))
 
+    import asyncio
+
     import numpy as np
+    import qasync
     from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtWidgets import QApplication
 
+    from editor.app import build_services, start_warm_ups
     from editor.core.blend import BlendMode
     from editor.core.layers import ResultLayer
     from editor.core.recipe import Recipe
+    from editor.core.settings import Settings
     from editor.ui.main_window import MainWindow
     from tests.ui.qt_helpers import send_mouse
 
     app = QApplication(["lucid-screenshots"])
-    win = MainWindow()
+    loop = qasync.QEventLoop(app, already_running=False)
+    asyncio.set_event_loop(loop)
+    services = build_services(Settings())
+    srgan = SHARED / "weights" / "srgan_leftthomas_x4" / "netG_epoch_4_100.pth"
+    if srgan.is_file() and not services.store.get("srgan-x4").installed:
+        try:
+            services.store.import_file(srgan, id="srgan-x4")
+        except Exception as exc:  # the shot still shows the not-installed rows
+            print(f"SRGAN import skipped: {exc}")
+    win = MainWindow(services=services)
     win.resize(1560, 960)
     win.move(20, 20)
     win.show()
 
     def settle(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.02)
+        loop.run_until_complete(asyncio.sleep(seconds))  # Qt events and asyncio tasks (AI jobs) both run
 
     def shot(name: str, widget=None) -> None:
         settle()
@@ -93,19 +107,22 @@ def main(argv: list[str]) -> int:
     doc, view = tab.doc, tab.view
     shot("02-photo-open")
 
-    # paint a mask over the person walking on the left, with simulated mouse input (press, moves, release)
-    win.tool_state.brush_size = max(12.0, doc.width * 0.035)
-    vp = view.viewport()
-    for col in range(6):
-        x = doc.width * (0.05 + col * 0.018)
-        pts = [view.to_widget(QPointF(x, doc.height * (0.09 + i * 0.05))) for i in range(11)]
-        send_mouse(vp, QEvent.Type.MouseButtonPress, pts[0])
-        for p in pts[1:]:
-            send_mouse(vp, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton)
-        send_mouse(vp, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
-                   Qt.MouseButton.NoButton)
-    send_mouse(vp, QEvent.Type.MouseMove, view.to_widget(QPointF(doc.width * 0.25, doc.height * 0.45)),
-               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)  # brush outline beside the mask
+    def paint_mask(x0: float = 0.05, cols: int = 6, y0: float = 0.09, rows: int = 11) -> None:
+        """Brush over the person walking on the left with simulated mouse input (press, moves, release)."""
+        win.tool_state.brush_size = max(12.0, doc.width * 0.035)
+        vp = view.viewport()
+        for col in range(cols):
+            x = doc.width * (x0 + col * 0.018)
+            pts = [view.to_widget(QPointF(x, doc.height * (y0 + i * 0.05))) for i in range(rows)]
+            send_mouse(vp, QEvent.Type.MouseButtonPress, pts[0])
+            for p in pts[1:]:
+                send_mouse(vp, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton)
+            send_mouse(vp, QEvent.Type.MouseButtonRelease, pts[-1], Qt.MouseButton.LeftButton,
+                       Qt.MouseButton.NoButton)
+        send_mouse(vp, QEvent.Type.MouseMove, view.to_widget(QPointF(doc.width * 0.25, doc.height * 0.45)),
+                   Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)  # brush outline beside the mask
+
+    paint_mask()
     shot("03-mask-painted")
 
     # several layers: a duplicate in multiply, an empty layer, and a result layer with its recipe
@@ -129,10 +146,58 @@ def main(argv: list[str]) -> int:
     shot("07-before")
     view.show_before(False)
 
+    # --- AI: a fresh copy of the photo, the mask, then a real PatchMatch fill grabbed while it runs
+    doc.modified = False
+    win.close_tab()
+    win.open_paths([PHOTO])
+    tab = win.current_tab()
+    doc, view = tab.doc, tab.view
+    ai = win.ai
+    start_warm_ups(services, matting=False)  # as the app does after showing the window: torch loads now
+    panel = ai.panels["Inpaint"]
+    ai.show_panel(panel)
+    win.docks["Jobs"].raise_()
+    paint_mask(x0=0.005, cols=10, y0=0.07, rows=12)  # the whole person, bag and hand included
+    shot("08-inpaint-panel-mask")
+    shot("09-inpaint-panel", win.docks["AI"])
+    task = panel.start_fill()
+
+    def wait_fraction(at_least: float, limit_s: float = 120.0) -> None:
+        """Settle until the running fill has reported `at_least` progress (shots of a moving bar)."""
+        for _ in range(int(limit_s / 0.1)):
+            job = services.service.running
+            filling = job is not None and job.request.task == "inpaint"
+            if task.done() or (filling and job.fraction >= at_least):
+                return
+            settle(0.1)
+
+    wait_fraction(0.2)
+    shot("10-job-running")
+    shot("11-jobs-panel-running", win.docks["Jobs"])
+    first = services.service.running
+    wait_fraction((first.fraction if first is not None else 0.0) + 0.05)  # the bar has moved on
+    shot("12-jobs-panel-later", win.docks["Jobs"])
+    layer = loop.run_until_complete(asyncio.wait_for(task, 300))
+    m = layer.mask[layer.mask > 0]
+    print(f"result mask: {m.size} px > 0, {np.mean(m < 0.99):.0%} of them soft (< 0.99)")
+    shot("13-result-layer")
+    shot("14-layers-panel-result", win.docks["Layers"])
+    win.show_models()
+    dlg = win.models_dialog
+    dlg.resize(1380, 560)
+    dlg.move(win.x() + 80, win.y() + 120)
+    shot("15-models-dialog", dlg)
+    dlg.close()
+    win.actions["upscale"].trigger()
+    shot("16-upscale-dialog", win.upscale_dialog)
+    win.upscale_dialog.reject()
+
     for d in win.documents():
         d.modified = False  # no unsaved-changes prompt on the way out
     win.close()
+    services.shutdown()
     app.processEvents()
+    loop.close()
     return 0
 
 
