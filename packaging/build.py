@@ -114,6 +114,26 @@ def _fallback_collect_submodules(package: str, filter=None, on_error=None) -> li
     return [n for n in names if filter is None or filter(n)]
 
 
+def _fallback_collect_dynamic_libs(package: str, destdir=None, search_patterns=("*.so", "*.so.*", "*.dll",
+                                                                               "*.dylib")) -> list:
+    """Shared libraries under an installed package as (source, bundle folder), like PyInstaller's."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    found = []
+    for base in map(Path, spec.submodule_search_locations):
+        for pattern in search_patterns:
+            for lib in base.rglob(pattern):
+                dest = destdir or str(Path(*package.split(".")) / lib.parent.relative_to(base))
+                found.append((str(lib), dest))
+    return found
+
+
 def exec_spec() -> tuple[dict, list[_Recorder]]:
     """Run lucid.spec with recording stand-ins; return its namespace and the recorded build steps."""
     import types
@@ -126,6 +146,7 @@ def exec_spec() -> tuple[dict, list[_Recorder]]:
         utils = types.ModuleType("PyInstaller.utils")
         hooks = types.ModuleType("PyInstaller.utils.hooks")
         hooks.collect_submodules = _fallback_collect_submodules
+        hooks.collect_dynamic_libs = _fallback_collect_dynamic_libs
         pkg.utils, utils.hooks = utils, hooks
         sys.modules.update({"PyInstaller": pkg, "PyInstaller.utils": utils, "PyInstaller.utils.hooks": hooks})
     ns: dict = {"SPECPATH": str(PACKAGING), "__file__": str(SPEC), "__name__": "__main__"}
@@ -185,6 +206,16 @@ def spec_problems() -> list[str]:
     for src, _dest in datas:
         if not Path(src).exists():
             problems.append(f"data source missing: {src}")
+    for src, _dest in kw.get("binaries", []):
+        if not Path(src).is_file():
+            problems.append(f"binary missing: {src}")
+    tv = importlib.util.find_spec("torchvision")
+    if tv is not None and tv.submodule_search_locations:  # its ops libraries load by path, not import
+        shipped = {Path(src).name for src, _dest in kw.get("binaries", [])}
+        for folder in map(Path, tv.submodule_search_locations):
+            for lib in [*folder.glob("_C*.so"), *folder.glob("_C*.pyd")]:
+                if lib.name not in shipped:
+                    problems.append(f"torchvision's {lib.name} is not shipped (torchvision ops would fail)")
     dests = {dest for _src, dest in datas}
     for need in ("resources", "models"):
         if need not in dests:
