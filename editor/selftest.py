@@ -20,7 +20,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -41,12 +41,12 @@ class _State:
     """What the steps hand each other (a failed step leaves its fields None and later steps say so)."""
 
     tmp: Path
+    device: str = "auto"
     app: Any = None
     window: Any = None
     doc: Any = None
     crop: Any = None  # editor.core.geometry.Rect of the inpainting crop
     service: Any = None
-    notes: dict[str, str] = field(default_factory=dict)
 
     def need(self, name: str) -> Any:
         value = getattr(self, name)
@@ -249,7 +249,7 @@ def step_upscale(st: _State) -> str:
     from editor.core.geometry import Rect
 
     small = np.ascontiguousarray(composite(doc, Rect(0, 0, SR_INPUT, SR_INPUT))[..., :3])
-    service = InferenceService(store=store, device="cpu")
+    service = InferenceService(store=store, device=st.device)
     try:
         result = _wait(service.submit(Request(task="superres", image=small, model_id=model_id)))
     finally:
@@ -258,7 +258,7 @@ def step_upscale(st: _State) -> str:
     scale = int(result.info.get("model_scale", 0))
     if scale < 1 or out.shape != (SR_INPUT * scale, SR_INPUT * scale, 3) or not np.isfinite(out).all():
         raise SelfTestError(f"upscaled to {out.shape} at model scale {scale}")
-    return f"{model_id} ({note}) {SR_INPUT}→{out.shape[1]} px"
+    return f"{model_id} ({note}) {SR_INPUT}→{out.shape[1]} px on {result.info.get('device')}"
 
 
 def step_ora(st: _State) -> str:
@@ -309,12 +309,12 @@ def _close(st: _State) -> None:
         st.app.processEvents()
 
 
-def run(verbose: bool = False, out=sys.stdout) -> int:
+def run(verbose: bool = False, device: str = "auto", out=sys.stdout) -> int:
     """Run every step; return the number that failed."""
     failed = 0
     with tempfile.TemporaryDirectory(prefix="lucid-selftest-") as tmp:
         os.environ["LUCID_CONFIG_DIR"] = str(Path(tmp) / "config")  # never touch the user's settings
-        st = _State(Path(tmp))
+        st = _State(Path(tmp), device=device)
         start = time.perf_counter()
         try:
             for name, fn in STEPS:
@@ -344,8 +344,10 @@ def run(verbose: bool = False, out=sys.stdout) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lucid --self-test", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="print a traceback for each failure")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                        help="where the upscaler runs (auto: the GPU if any, which checks its libraries)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    return 1 if run(verbose=args.verbose) else 0
+    return 1 if run(verbose=args.verbose, device=args.device) else 0
 
 
 if __name__ == "__main__":
