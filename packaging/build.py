@@ -134,6 +134,17 @@ def _fallback_collect_dynamic_libs(package: str, destdir=None, search_patterns=(
     return found
 
 
+def _fallback_copy_metadata(dist_name: str) -> list:
+    """A distribution's metadata folder as (source, bundle folder), like PyInstaller's copy_metadata."""
+    from importlib import metadata
+
+    dist = metadata.distribution(dist_name)  # raises PackageNotFoundError, as PyInstaller's does
+    path = Path(str(dist.locate_file(""))) / next(
+        (str(f).split("/")[0] for f in dist.files or [] if str(f).split("/")[0].endswith(".dist-info")), ""
+    )
+    return [(str(path), path.name)]
+
+
 def exec_spec() -> tuple[dict, list[_Recorder]]:
     """Run lucid.spec with recording stand-ins; return its namespace and the recorded build steps."""
     import types
@@ -147,6 +158,7 @@ def exec_spec() -> tuple[dict, list[_Recorder]]:
         hooks = types.ModuleType("PyInstaller.utils.hooks")
         hooks.collect_submodules = _fallback_collect_submodules
         hooks.collect_dynamic_libs = _fallback_collect_dynamic_libs
+        hooks.copy_metadata = _fallback_copy_metadata
         pkg.utils, utils.hooks = utils, hooks
         sys.modules.update({"PyInstaller": pkg, "PyInstaller.utils": utils, "PyInstaller.utils.hooks": hooks})
     ns: dict = {"SPECPATH": str(PACKAGING), "__file__": str(SPEC), "__name__": "__main__"}
@@ -186,9 +198,14 @@ def spec_problems() -> list[str]:
     """Everything wrong with the spec that can be found without building (empty list: fine)."""
     import importlib.util
     import pkgutil
+    import re
 
     sys.path.insert(0, str(ROOT))
-    ns, calls = exec_spec()
+    try:
+        ns, calls = exec_spec()
+    except Exception as exc:  # e.g. a dependency missing from this interpreter
+        return [f"the spec raised {type(exc).__name__}: {exc} (run with the app's environment: "
+                ".venv/bin/python or build/venv/bin/python)"]
     problems: list[str] = []
     kinds = [c.kind for c in calls]
     if kinds.count("Analysis") != 1 or "COLLECT" not in kinds or "PYZ" not in kinds:
@@ -209,6 +226,18 @@ def spec_problems() -> list[str]:
     for src, _dest in kw.get("binaries", []):
         if not Path(src).is_file():
             problems.append(f"binary missing: {src}")
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    shipped_meta = {norm(Path(dest).name.split("-", 1)[0]) for _src, dest in datas
+                    if dest.endswith(".dist-info")}
+    for dep in deps:
+        name = re.match(r"[A-Za-z0-9_.\-]+", dep).group(0)
+        if norm(name) not in shipped_meta:
+            problems.append(f"dependency {name}: its metadata is not copied (importlib.metadata would fail)")
     tv = importlib.util.find_spec("torchvision")
     if tv is not None and tv.submodule_search_locations:  # its ops libraries load by path, not import
         shipped = {Path(src).name for src, _dest in kw.get("binaries", [])}
@@ -359,12 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.dry_run:
         return dry_run()
-    if dry_run() != 0:
-        return 1
     timings: dict[str, float] = {}
     t = time.perf_counter()
     py = Path(sys.executable) if args.skip_venv else ensure_venv(args.fresh_venv)
     timings["venv"] = time.perf_counter() - t
+    # The spec imports the app's dependencies, so check it with the interpreter that will build.
+    if subprocess.run([str(py), str(Path(__file__).resolve()), "--dry-run"], cwd=ROOT).returncode != 0:
+        return 1
     t = time.perf_counter()
     bundle = run_pyinstaller(py)
     timings["pyinstaller"] = time.perf_counter() - t

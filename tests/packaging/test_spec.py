@@ -41,6 +41,7 @@ def test_dry_run_catches_a_broken_spec(tmp_path: Path, monkeypatch: pytest.Monke
     broken = text.replace('HIDDEN_IMPORTS = ["editor.app",', 'HIDDEN_IMPORTS = ["editor.no_such_module",')
     broken = broken.replace('"editor.infer.tasks", ', "")  # tasks would then be missing when frozen
     broken = broken.replace('"PyQt5", ', "")
+    broken = broken.replace("    DATAS += copy_metadata(_dist)", "    pass")
     assert broken != text
     spec = tmp_path / "lucid.spec"
     spec.write_text(broken, encoding="utf-8")
@@ -49,6 +50,7 @@ def test_dry_run_catches_a_broken_spec(tmp_path: Path, monkeypatch: pytest.Monke
     assert "hidden import not found: editor.no_such_module" in problems
     assert "editor.infer.tasks.inpaint is discovered at run time but not a hidden import" in problems
     assert "PyQt5 must be excluded (one Qt binding)" in problems
+    assert "dependency pymatting: its metadata is not copied (importlib.metadata would fail)" in problems
 
 
 def test_trim_rules_keep_what_the_app_loads() -> None:
