@@ -86,6 +86,26 @@ class _HeadlessPrompts:
 # --- the steps ----------------------------------------------------------------------------------------
 
 
+def step_plugins(st: _State) -> str:
+    """Every task and CLI command module loads: they are found by pkgutil, which a frozen build only
+    sees when the spec lists them, so a forgotten one would otherwise fail when first used."""
+    import argparse
+
+    from editor.cli import _command_modules, build_parser
+    from editor.infer.registry import get_task, task_names
+
+    tasks = task_names()
+    for name in tasks:
+        get_task(name)
+    commands = _command_modules()
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = sorted({c.replace("_", "-") for c in commands} - set(sub.choices))
+    if len(tasks) < 2 or not commands or missing:
+        raise SelfTestError(f"tasks {tasks}, commands {commands}, not registered: {missing}")
+    return f"{len(tasks)} tasks, {len(commands)} commands"
+
+
 def step_qt(st: _State) -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -289,6 +309,7 @@ def step_ora(st: _State) -> str:
 
 
 STEPS: list[tuple[str, Callable[[_State], str]]] = [
+    ("load tasks and commands", step_plugins),
     ("start Qt", step_qt),
     ("open sample photo", step_open_sample),
     ("main window", step_window),

@@ -27,7 +27,7 @@ def test_self_test_passes_from_source(tmp_path: Path) -> None:
     lines = [m for m in map(LINE.match, proc.stdout.splitlines()) if m]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = [m.group(2).strip() for m in lines]
-    assert steps == ["start Qt", "open sample photo", "main window", "paint mask",
+    assert steps == ["load tasks and commands", "start Qt", "open sample photo", "main window", "paint mask",
                      "inpaint (PatchMatch via service)", "upscale", "save and reopen .ora"]
     assert all(m.group(1) == "ok" for m in lines)
     assert "random weights" in proc.stdout  # no upscaler in the empty models folder
