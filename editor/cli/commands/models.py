@@ -14,8 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("list", help="every known model with status, size and licences")
-    fetch = sub.add_parser("fetch", help="download a model and verify it")
-    fetch.add_argument("id")
+    fetch = sub.add_parser("fetch", help="download models and verify them")
+    fetch.add_argument("ids", nargs="+", metavar="ID")
+    fetch.add_argument(
+        "--if-missing", action="store_true", help="skip models already installed (for set-up scripts)"
+    )
     imp = sub.add_parser("import", help="install a weights file you already have")
     imp.add_argument("file", type=Path)
     imp.add_argument("--id", help="the model this file belongs to (default: matched by checksum)")
@@ -74,15 +77,20 @@ class _ProgressPrinter:
 
 def _fetch(args: argparse.Namespace) -> int:
     from editor.infer.api import CancelToken
+    from editor.infer.store import ModelStatus
 
     store = _store(args)
-    printer = _ProgressPrinter()
     token = CancelToken()
-    try:
-        path = store.fetch(args.id, progress=printer, cancel=token)
-    finally:
-        printer.done()
-    print(f"installed {args.id}: {path}")
+    for model_id in args.ids:
+        if args.if_missing and store.status(model_id) is ModelStatus.INSTALLED:
+            print(f"{model_id} is already installed")
+            continue
+        printer = _ProgressPrinter()
+        try:
+            path = store.fetch(model_id, progress=printer, cancel=token)
+        finally:
+            printer.done()
+        print(f"installed {model_id}: {path}")
     return 0
 
 
