@@ -29,7 +29,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-WARMUP_DELAY_MS = 1500  # after the window is shown, so the first paint and file opening go first
+WARMUP_IDLE_MS = 1500  # after the window is shown and this long without user input (see WhenIdle)
 
 
 def _warm_up_task(request: Any, progress: Any, cancel: Any) -> Any:
@@ -72,17 +72,24 @@ def build_services(settings: Any) -> Any:
 
     store = ModelStore(models_dir_for(settings))
     service = InferenceService(store, device=settings.compute_device, task_resolver=resolve_task)
-    return Services(service=service, runner=JobRunner(service), store=store, models_dir_for=models_dir_for)
+    return Services(service=service, runner=JobRunner(service), store=store, models_dir_for=models_dir_for,
+                    defer_panels=True)
 
 
-def warm_ups_wanted() -> bool:
-    flag = os.environ.get("LUCID_WARMUP", "")
-    if flag:
-        return flag not in ("0", "false", "no", "off")
-    return "PYTEST_CURRENT_TEST" not in os.environ
+def warm_ups_wanted() -> set[str]:
+    """Which warm-ups to run: `LUCID_WARMUP` = 1 (all), 0, or a comma list of "torch", "matting";
+    none under pytest unless asked."""
+    flag = os.environ.get("LUCID_WARMUP", "").strip().lower()
+    if not flag:
+        flag = "0" if "PYTEST_CURRENT_TEST" in os.environ else "1"
+    if flag in ("0", "false", "no", "off"):
+        return set()
+    if flag in ("1", "true", "yes", "on"):
+        return {"torch", "matting"}
+    return {part.strip() for part in flag.split(",")} & {"torch", "matting"}
 
 
-def start_warm_ups(services: Any, *, matting: bool = True) -> None:
+def start_warm_ups(services: Any, *, torch: bool = True, matting: bool = True) -> None:
     """Pay the one-off costs while the user looks at the window, not at their first AI job.
 
     torch: a tiny job makes the worker import it and set its threads (otherwise the first real job
@@ -92,7 +99,8 @@ def start_warm_ups(services: Any, *, matting: bool = True) -> None:
     from editor.infer.api import Request
     from editor.ui.ai.services import WARMUP_TASK
 
-    services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK))
+    if torch:
+        services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK))
     if matting:
         threading.Thread(target=_warm_up_matting, name="matting-warm-up", daemon=True).start()
 
@@ -141,8 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     services = build_services(settings)
     window = MainWindow(settings, services=services)
     window.show()
-    if warm_ups_wanted():
-        QTimer.singleShot(WARMUP_DELAY_MS, lambda: start_warm_ups(services))
+    warm = warm_ups_wanted()
+    if warm:
+        from editor.ui.ai.idle import WhenIdle
+
+        window.warm_up_trigger = WhenIdle(
+            lambda: start_warm_ups(services, torch="torch" in warm, matting="matting" in warm),
+            WARMUP_IDLE_MS, window)
     if settings_error is not None:
         window.prompts.error(settings_error.message + " Using the defaults.", settings_error.detail)
 

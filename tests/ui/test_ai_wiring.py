@@ -54,6 +54,7 @@ def test_warm_up_job_runs_hidden_from_the_jobs_list(env, qtbot):
 
     panel = env.window.jobs_panel
     start_warm_ups(env.services, matting=False)
+    assert env.services.warm_up_job is not None
     job = env.services.warm_up_job
     qtbot.waitUntil(lambda: job.state is JobState.DONE and job.id not in panel.rows, timeout=60000)
     assert panel.empty_label.isVisibleTo(panel) and job.future.result().info["warm_up"] is True
@@ -69,11 +70,34 @@ def test_preferences_reach_the_service(env, tmp_path, monkeypatch):
 def test_warm_ups_are_off_under_pytest_unless_asked(monkeypatch):
     from editor.app import warm_ups_wanted
 
-    assert os.environ.get("PYTEST_CURRENT_TEST") and not warm_ups_wanted()
+    assert os.environ.get("PYTEST_CURRENT_TEST") and warm_ups_wanted() == set()
     monkeypatch.setenv("LUCID_WARMUP", "1")
-    assert warm_ups_wanted()
+    assert warm_ups_wanted() == {"torch", "matting"}
+    monkeypatch.setenv("LUCID_WARMUP", "torch")
+    assert warm_ups_wanted() == {"torch"}
     monkeypatch.setenv("LUCID_WARMUP", "0")
-    assert not warm_ups_wanted()
+    assert warm_ups_wanted() == set()
+
+
+def test_when_idle_waits_for_a_quiet_moment(qtbot, qapp):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QWidget
+
+    from editor.ui.ai.idle import WhenIdle
+
+    fired = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    trigger = WhenIdle(lambda: fired.append(1), idle_ms=150)
+    for _ in range(4):  # keep moving the mouse: it must not fire meanwhile
+        qtbot.wait(60)
+        move = QMouseEvent(QEvent.Type.MouseMove, QPointF(5, 5), QPointF(5, 5), Qt.MouseButton.NoButton,
+                           Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        qapp.sendEvent(widget, move)
+    assert fired == [] and trigger.pending
+    qtbot.waitUntil(lambda: fired == [1], timeout=3000)
+    assert not trigger.pending
 
 
 def test_build_services_does_not_import_torch(tmp_path):
@@ -114,3 +138,22 @@ def test_snapshots_are_copies(env):
     assert doc.selection.max() == 1.0 and doc.layers[0].pixels.max() > 0
     assert comp.dtype == np.float32 and active.shape == (20, 30, 4)
     assert np.allclose(active, doc.layers[0].pixels / 255.0)
+
+
+def test_deferred_panels_load_after_the_window_is_up(env, qtbot, prompts):
+    """The app builds Inpaint at once and the other tool panels shortly after (startup time)."""
+    from editor.ui.ai import PANELS
+    from editor.ui.ai.services import Services
+    from editor.ui.main_window import MainWindow
+
+    s = env.services
+    services = Services(service=s.service, runner=s.runner, store=s.store, defer_panels=True)
+    win = MainWindow(prompts=prompts, services=services)
+    qtbot.addWidget(win)
+    try:
+        assert list(win.ai.panels) == ["Inpaint"] and not win.ai.deferred.loaded
+        qtbot.waitUntil(lambda: win.ai.deferred.loaded, timeout=30000)
+        assert len(win.ai.panels) == len(env.window.ai.panels) <= len(PANELS)
+        assert [a.text() for a in win.ai_menu.actions() if a.text() in win.ai.panels] == list(win.ai.panels)
+    finally:
+        win.close()

@@ -25,6 +25,7 @@ class Services:
     runner: JobRunner
     store: Any  # editor.infer.store.ModelStore (its module reaches torch through lazy imports)
     models_dir_for: Callable[[Settings], Path] | None = None  # Preferences → models folder
+    defer_panels: bool = False  # build the tool panels after Inpaint once the window is up (the app does)
     warm_up_job: Any = None  # the start-up warm-up Job, if one was submitted (hidden in the Jobs panel)
 
     def apply_settings(self, settings: Settings) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from editor.infer.jobs import Job
-from editor.ui.ai import load_panels
+from editor.ui.ai import PANELS, load_panels
 from editor.ui.ai.controller import AiController
 from editor.ui.ai.services import WARMUP_TASK, Services
 from editor.ui.jobs_panel import JobsPanel
@@ -38,7 +38,15 @@ def install(window: MainWindow, services: Services) -> AiController:
             controller.spawn(controller.rerun(doc, layer, **overrides))
 
     window.layers_panel.rerun_requested.connect(rerun)
-    load_panels(controller, window)
+    if services.defer_panels:  # the app: Inpaint now, the rest once the window is up (startup time)
+        from editor.ui.ai.deferred import DeferredPanels
+        from editor.ui.ai.idle import WhenIdle
+
+        load_panels(controller, window, PANELS[:1])
+        controller.deferred = DeferredPanels(controller, window, PANELS[1:])
+        controller.deferred_trigger = WhenIdle(controller.deferred.start, 500, window)
+    else:
+        load_panels(controller, window)
     return controller
 
 
