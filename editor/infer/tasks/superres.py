@@ -202,9 +202,9 @@ def _with_eta(progress: ProgressFn, lo: float, hi: float, label: str) -> Progres
 
 
 def _fmt_seconds(s: float) -> str:
-    if s < 60:
-        return f"{max(1, round(s))} s"
-    return f"{int(s // 60)} min {round(s % 60):02d} s"
+    whole = max(1, round(s))
+    minutes, seconds = divmod(whole, 60)
+    return f"{whole} s" if minutes == 0 else f"{minutes} min {seconds:02d} s"
 
 
 def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int]:
