@@ -187,3 +187,18 @@ async def _wait_tasks(controller) -> None:
 
     while controller.tasks:
         await asyncio.gather(*controller.tasks)
+
+
+def test_rerun_dialog_offers_the_engines_and_a_new_seed(env, qtbot):
+    from editor.ui.ai.rerun_dialog import RerunDialog
+
+    doc, panel = open_with_hole(env)
+    layer = env.run(panel.fill(doc, "telea", 4))
+    dlg = RerunDialog(layer, env.window.ai.param_choices["inpaint"], env.window)
+    qtbot.addWidget(dlg)
+    combo = dlg.combos["engine"]
+    assert combo.currentData() == "telea" and combo.findData("patchmatch") >= 0
+    assert dlg.overrides() == {"engine": "telea", "seed": 5}
+    combo.setCurrentIndex(combo.findData("patchmatch"))
+    dlg.seed.setValue(11)
+    assert dlg.overrides() == {"engine": "patchmatch", "seed": 11}

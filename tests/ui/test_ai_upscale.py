@@ -27,7 +27,9 @@ def import_tiny_model(store, tmp_path, scale: int = 2) -> str:
     net = Compact(num_in_ch=3, num_out_ch=3, num_feat=8, num_conv=2, upscale=scale)
     path = tmp_path / "tiny-compact.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
-    return store.import_file(path).id
+    info = store.import_file(path)
+    assert info.path is not None
+    return info.id
 
 
 def open_dialog(env):
@@ -36,7 +38,11 @@ def open_dialog(env):
 
 
 def test_upscale_opens_a_new_sixteen_bit_document_with_alpha(env, tmp_path, qtbot):
+    import hashlib
+
     model_id = import_tiny_model(env.services.store, tmp_path)
+    sha = hashlib.sha256((tmp_path / "tiny-compact.safetensors").read_bytes()).hexdigest()
+    assert env.window.ai.model_sha256(model_id) == sha  # what recipes record for model-backed results
     doc = photo_doc(40, 30, depth=16)
     src = doc.layers[0].pixels
     src[:, :10, 3] = 0  # a transparent strip: alpha must survive the upscale
