@@ -215,6 +215,9 @@ def step_inpaint(st: _State) -> str:
     err = float(np.abs(fill[hole].mean(axis=0) - image[ring].mean(axis=0)).max())
     if err > 0.2:
         raise SelfTestError(f"the fill's colour is far from its surroundings (Δ {err:.2f})")
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    if getattr(sys, "frozen", False) and cache and not any(Path(cache).rglob("_nnf.*.nbi")):
+        raise SelfTestError(f"PatchMatch's compiled kernels were not cached in {cache}")
     pixels = from_float(np.concatenate([fill, np.ones_like(fill[..., :1])], axis=2), doc.dtype)
     layer_mask = result.mask if result.mask is not None else mask
     recipe = Recipe(task="inpaint", params={"engine": "patchmatch"}, seed=0)

@@ -283,8 +283,8 @@ def spec_problems() -> list[str]:
             problems.append(f"{name} must be excluded (one Qt binding)")
     modes = kw.get("module_collection_mode", {})
     for name in _numba_cached_modules():
-        if modes.get(name) != "pyz+py" and modes.get(name.rsplit(".", 1)[0]) != "pyz+py":
-            problems.append(f"{name} uses numba cache=True but does not ship its source (pyz+py)")
+        if modes.get(name) != "py" and modes.get(name.rsplit(".", 1)[0]) != "py":
+            problems.append(f"{name} uses numba cache=True but is not collected as source ('py')")
     dropped = ns["dropped"]
     for keep in ("resources/samples/coffee.png", "models/big-lama.toml", "torch/lib/libtorch_cpu.so",
                  "nvidia/cu13/lib/libcublas.so.13", "PySide6/Qt/plugins/platforms/libqxcb.so",

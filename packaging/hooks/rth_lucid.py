@@ -2,6 +2,8 @@
 
 - numba caches compiled kernels next to a module's source by default, i.e. inside the bundle, which
   may be read-only (Program Files, a signed .app, a root-owned /opt): point it at the user's cache.
+- Modules shipped as plain .py (numba-cached kernels, see lucid.spec) must not get a __pycache__
+  written beside them.
 - superqt (through qtpy) must pick the one Qt binding the bundle carries.
 - Models, settings and caches already live in the user's folders (platformdirs); nothing writes
   into `sys._MEIPASS`.
@@ -10,9 +12,11 @@ Values the user set explicitly win (setdefault), so `NUMBA_CACHE_DIR=… lucid` 
 
 import contextlib
 import os
+import sys
 
 
 def _lucid_env() -> None:
+    sys.dont_write_bytecode = True
     os.environ.setdefault("QT_API", "pyside6")
     if not os.environ.get("NUMBA_CACHE_DIR"):
         from platformdirs import user_cache_dir

@@ -70,13 +70,14 @@ def test_trim_rules_keep_what_the_app_loads() -> None:
 def test_runtime_hook_sets_a_user_cache_and_the_qt_api(tmp_path: Path) -> None:
     hook = ROOT / "packaging" / "hooks" / "rth_lucid.py"
     code = (f"import os, runpy; runpy.run_path({str(hook)!r});"
-            "print(os.environ['NUMBA_CACHE_DIR']); print(os.environ['QT_API'])")
+            "print(os.environ['NUMBA_CACHE_DIR']); print(os.environ['QT_API']); import sys;"
+            "print(sys.dont_write_bytecode)")
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "QT_API")}
     env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    cache, api = out.stdout.split()
+    cache, api, no_bytecode = out.stdout.split()
     assert Path(cache) == tmp_path / "cache" / "Lucid" / "numba" and Path(cache).is_dir()
-    assert api == "pyside6"
+    assert api == "pyside6" and no_bytecode == "True"
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")  # the user's choice wins
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert Path(out.stdout.split()[0]) == tmp_path / "mine"
