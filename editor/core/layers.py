@@ -133,7 +133,9 @@ class PixelLayer(Layer):
         super().__init__(name, **kw)
         if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"layer pixels must be H×W×4 uint8/uint16, got {pixels.shape} {pixels.dtype}")
-        self.pixels = pixels
+        # Layers own their buffers: edits write in place, so a read-only view (np.asarray of a
+        # decoded PIL image, a memory-mapped file) is copied once here rather than failing later.
+        self.pixels = _writable(pixels)
         if mask is not None:
             mask = _check_mask(mask, pixels.shape[:2])
         self.mask = mask
@@ -187,7 +189,12 @@ class GroupLayer(Layer):
         return out
 
 
+def _writable(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    return array if array.flags.writeable else array.copy()
+
+
 def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if mask.shape != tuple(shape):
         raise ValueError(f"mask shape {mask.shape} does not match layer shape {tuple(shape)}")
-    return np.ascontiguousarray(mask, dtype=np.float32)
+    return _writable(np.asarray(mask, dtype=np.float32))

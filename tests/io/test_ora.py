@@ -232,3 +232,19 @@ def test_open_any_dispatches(tmp_path, shared_data, doc8):
     assert len(open_any(tmp_path / "p.ora").all_layers()) == len(doc8.all_layers())
     img_doc = open_any(shared_data / "formats" / "pillow_tests" / "hopper.png")
     assert len(img_doc.layers) == 1 and img_doc.layers[0].name == "hopper"
+
+
+def test_reopened_project_is_editable(tmp_path, doc8):
+    """Decoded PNGs come back as read-only arrays; a reopened project must still take brush edits."""
+    path = tmp_path / "p.ora"
+    save_project(doc8, path)
+    doc = load_project(path)
+    layers = [layer for layer in doc.all_layers() if isinstance(layer, PixelLayer) and not layer.locked]
+    assert layers and any(layer.mask is not None for layer in layers)
+    for layer in layers:
+        target = "mask" if layer.mask is not None else "pixels"
+        with doc.pixel_edit(layer, target, "edit") as edit:
+            edit.touch(edit_rect := type(doc.rect)(0, 0, 2, 2))
+            edit.array[edit_rect.slices()] = 0
+        assert not edit.array[:2, :2].any()
+    assert doc.history.can_undo
