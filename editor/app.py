@@ -100,7 +100,7 @@ def start_warm_ups(services: Any, *, torch: bool = True, matting: bool = True) -
     from editor.ui.ai.services import WARMUP_TASK
 
     if torch:
-        services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK))
+        services.warm_up_job = services.runner.submit(Request(task=WARMUP_TASK, background=True))
     if matting:
         threading.Thread(target=_warm_up_matting, name="matting-warm-up", daemon=True).start()
 

@@ -17,5 +17,6 @@ SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 def shared_data() -> Path:
     """`../shared/data` beside the repository; skip with a reason when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"third-party test data not found at {SHARED_DATA} (clone with ../shared beside the repo)")
+        reason = f"third-party test data not found at {SHARED_DATA} (clone with ../shared beside the repo)"
+        pytest.skip(reason)
     return SHARED_DATA

@@ -26,7 +26,8 @@ class ModelNotInstalled(InferenceError):
     """The model's weights are not on this machine; the message says how to get them."""
 
     def __init__(self, model_id: str, message: str | None = None, detail: str | None = None) -> None:
-        super().__init__(message or f"Model '{model_id}' is not installed. Download it or import the file in Models.", detail)
+        default = f"Model '{model_id}' is not installed. Download it or import the file in Models."
+        super().__init__(message or default, detail)
         self.model_id = model_id
 
 
@@ -34,7 +35,7 @@ class UnsafeModelFile(InferenceError):
     """A weights file would run code when loaded; it was refused without running it."""
 
 
-class Cancelled(LucidError):  # noqa: N818 - reads better at call sites than CancelledError
+class Cancelled(LucidError):
     """The job was cancelled by the user. Not a failure: nothing was changed."""
 
     def __init__(self, message: str = "Cancelled") -> None:
@@ -101,6 +102,9 @@ class Request:
     seed: int | None = None
     context: TaskContext = field(default_factory=TaskContext)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Plumbing or live previews (warm-up, slider renders), not something the user asked to track:
+    # the Jobs panel leaves these out.
+    background: bool = False
 
 
 @dataclass

@@ -122,7 +122,9 @@ class JobsPanel(QWidget):
         self._eta_timer.start()
         self._update_empty()
 
-    def add_job(self, job: Job) -> JobRow:
+    def add_job(self, job: Job) -> JobRow | None:
+        if job.request.background:
+            return None
         if job.id in self.rows:
             return self.rows[job.id]
         row = JobRow(job)
@@ -135,6 +137,8 @@ class JobsPanel(QWidget):
 
     def _on_changed(self, job: Job) -> None:
         row = self.rows.get(job.id) or self.add_job(job)
+        if row is None:
+            return
         row.refresh()
         if job.state.finished:
             self._trim()

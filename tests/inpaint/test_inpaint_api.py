@@ -63,7 +63,8 @@ def test_plan_boxes_merge_margin_shift_multiple() -> None:
     hole[10:20, 10:20] = True
     hole[10:20, 26:36] = True  # close: margins overlap → one box
     hole[80:95, 180:198] = True  # at the corner: the box is shifted inward, not cut
-    boxes = plan_boxes(hole.astype(np.float32), CropPolicy(working_size=512, multiple=8, margin=0.0, min_margin=6))
+    policy = CropPolicy(working_size=512, multiple=8, margin=0.0, min_margin=6)
+    boxes = plan_boxes(hole.astype(np.float32), policy)
     assert len(boxes) == 2
     a, b = sorted(boxes, key=lambda x: x.x0)
     assert a.y0 <= 10 and a.y1 >= 20 and a.x0 <= 10 and a.x1 >= 36

@@ -67,6 +67,16 @@ def test_progress_is_shown_and_cancel_works(env, qtbot) -> None:
     assert row.retry_button.isVisible() and not row.cancel_button.isVisible()
 
 
+def test_background_jobs_run_but_are_not_listed(env, qtbot) -> None:
+    tasks, _service, runner, panel = env
+    tasks.gate.set()
+    quiet = runner.submit(Request(task="half", background=True))
+    shown = runner.submit(Request(task="half"))
+    qtbot.waitUntil(lambda: quiet.state is JobState.DONE and shown.state is JobState.DONE, timeout=15000)
+    qtbot.waitUntil(lambda: shown.id in panel.rows, timeout=5000)
+    assert quiet.id not in panel.rows and quiet.future.result().info["ok"] is True
+
+
 def test_retry_runs_the_request_again_and_failure_is_shown(env, qtbot) -> None:
     tasks, _service, runner, panel = env
     failed = runner.submit(Request(task="fail"))

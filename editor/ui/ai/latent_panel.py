@@ -379,7 +379,7 @@ class LatentPanel(QWidget):
             self._render_again = True
             return None
         params = {"action": "render", "session": self.session, "edits": self.edits(), "size": PREVIEW_PX}
-        request = Request(task=TASK, params=params)
+        request = Request(task=TASK, params=params, background=True)
         job = self.controller.runner.submit(request, priority=True)
         self._render_job = job
         self.renders_sent += 1

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
-from editor.infer.jobs import Job
 from editor.ui.ai import PANELS, load_panels
 from editor.ui.ai.controller import AiController
-from editor.ui.ai.services import WARMUP_TASK, Services
+from editor.ui.ai.services import Services
 from editor.ui.jobs_panel import JobsPanel
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ def install(window: MainWindow, services: Services) -> AiController:
     jobs = JobsPanel(services.runner)
     window.jobs_panel = jobs
     window.add_dock("Jobs", jobs, Qt.DockWidgetArea.RightDockWidgetArea)
-    _hide_warm_up(jobs, services)
     models = window.actions["models"]
     models.setEnabled(services.store is not None)
     models.setToolTip("Download, import or delete AI models")
@@ -50,18 +48,3 @@ def install(window: MainWindow, services: Services) -> AiController:
     return controller
 
 
-def _hide_warm_up(panel: JobsPanel, services: Services) -> None:
-    """The start-up warm-up is plumbing, not a user's job: keep it out of the Jobs list."""
-
-    def on_added(job: Job) -> None:
-        if job.request.task == WARMUP_TASK and job.id in panel.rows:
-            panel.rows[job.id].hide()
-            panel.empty_label.setVisible(len(panel.rows) == 1)
-
-    def on_changed(job: Job) -> None:
-        if job.request.task == WARMUP_TASK and job.state.finished and job.id in panel.rows:
-            panel._remove(panel.rows[job.id])
-            panel._update_empty()
-
-    services.runner.jobAdded.connect(on_added)
-    services.runner.jobChanged.connect(on_changed)
