@@ -45,15 +45,22 @@ def test_fence_background_beats_reference_by_3db_and_the_median(fence, fence_res
     assert ours >= median, (ours, median)
 
 
-def test_reflection_background_beats_reference_and_the_median(reflection, reflection_result):
-    # The +3 dB bar is an average over real photos (tests/bench/bench_obstruction.py); this one
-    # small textured burst measures +2.9 dB, so the test guards +2.5.
+def test_reflection_background_beats_reference_by_3db_and_the_median(reflection, reflection_result):
+    # The bar, on this small burst too: both layers are solved jointly given their motions.
     al = align_burst(reflection.frames, reflection.reference, thin=False)
     ours = psnr(reflection_result.background, reflection.background, 4)
     ref = psnr(reflection.frames[reflection.reference], reflection.background, 4)
     median = psnr(np.median(al.warped, axis=0), reflection.background, 4)
-    assert ours >= ref + 2.5, (ours, ref)
-    assert ours > median + 2.0, (ours, median)
+    assert ours >= ref + 3.0, (ours, ref)
+    assert ours > median + 3.0, (ours, median)
+
+
+def test_reflection_background_is_not_biased_dark_or_bright(reflection, reflection_result):
+    # The low-percentile first guess keeps the reflection's smooth part (too bright) and a noise
+    # correction of it can overshoot (too dark); the joint solve must get the level right.
+    bias = float((reflection_result.background - reflection.background)[4:-4, 4:-4].mean())
+    added = float((reflection.frames[reflection.reference] - reflection.background).mean())
+    assert abs(bias) < 0.15 * added, (bias, added)
 
 
 def test_reflection_layer_adds_back_to_the_reference(reflection, reflection_result):

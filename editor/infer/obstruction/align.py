@@ -35,6 +35,7 @@ class Alignment:
     maps: np.ndarray
     homographies: list[np.ndarray]
     reference: int
+    frames: np.ndarray | None = None  # the unaligned burst, so a later stage can re-warp with a better map
 
 
 def gray8(img: np.ndarray) -> np.ndarray:
@@ -358,4 +359,4 @@ def align_burst(
         maps[k] = sampling_map(hom, flow)
         warped[k], valid[k] = warp_with_map(frames[k], maps[k])
     progress(Progress(hi, "Aligned"))
-    return Alignment(warped, valid, conf, maps, homs, reference)
+    return Alignment(warped, valid, conf, maps, homs, reference, frames)

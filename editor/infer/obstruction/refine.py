@@ -13,9 +13,17 @@ import cv2
 import numpy as np
 
 from editor.infer.api import CancelToken, Progress, ProgressFn, no_progress
-from editor.infer.obstruction.align import Alignment, gray8, resize_to
+from editor.infer.obstruction.align import (
+    Alignment,
+    _motion_candidates,
+    _shift_candidates,
+    gray8,
+    resize_to,
+    warp_with_map,
+)
+from editor.infer.obstruction.layer_solve import LEVELS, solve_layers
 from editor.infer.obstruction.layers import Layers
-from editor.infer.obstruction.separate import _MIN_BIAS, frame_weights, reflection_layers
+from editor.infer.obstruction.separate import frame_weights, reflection_layers
 
 
 class Refiner(Protocol):
@@ -65,25 +73,9 @@ def refine_opaque(
     return Layers(layers.kind, background, layers.obstruction, layers.mask, layers.alpha, info)
 
 
-def _extreme(stack: np.ndarray, largest: bool, noise: float, skip: int = 1) -> np.ndarray:
-    """Per-pixel second-largest (or second-smallest) sample over frames, noise bias removed.
-
-    The strict max/min would be the tightest bound, but one badly aligned frame then decides the
-    pixel, and the alternation amplifies it pass after pass; skipping the single most extreme
-    sample keeps the bound nearly as tight and far more stable on real bursts.
-    """
-    finite = np.isfinite(stack)
-    count = finite.sum(axis=0)
-    fill = -np.inf if largest else np.inf
-    ordered = np.sort(np.where(finite, stack, fill), axis=0)
-    if largest:
-        ordered = ordered[::-1]
-    pick = np.where(count >= 3, skip, 0)
-    value = np.take_along_axis(ordered, pick[None], axis=0)[0]
-    value = np.where(np.isfinite(value), value, 0.0)
-    used = np.clip(count - pick, 1, len(_MIN_BIAS) - 1)
-    bias = noise * _MIN_BIAS[used] * np.where(pick == 1, 0.5, 1.0)
-    return (value - bias if largest else value + bias).astype(np.float32)
+REFLECTION_PASSES = 2  # solve → re-estimate both layers' motions → solve again
+ECC_SIDE = 640  # motions are polished on copies no larger than this
+MISFIT = 1.8  # a frame fitting this many times worse than the typical frame has a wrong motion
 
 
 def _flow_homography(src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
@@ -122,77 +114,233 @@ def _residual_gray(res: np.ndarray) -> np.ndarray:
     return gray8(np.clip(res / scale, 0, 1))
 
 
+def _gray_f(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(img, np.float32), cv2.COLOR_RGB2GRAY)
+
+
+def ecc_homography(
+    template: np.ndarray, image: np.ndarray, start: np.ndarray, side: int = ECC_SIDE, iters: int = 60
+) -> tuple[np.ndarray, float]:
+    """Polish `start` (template pixel → image pixel) by ECC on float gray images; (homography, score).
+
+    The score is the zero-mean normalised correlation after warping (−1 if ECC fails), so callers
+    can pick among candidates and refuse a polish that made things worse.
+    """
+    t, s = resize_to(template, side)
+    im, _ = resize_to(image, side)
+    scale = np.diag([s, s, 1.0])
+    h0 = (scale @ start @ np.linalg.inv(scale)).astype(np.float32)
+    h0 /= h0[2, 2]
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-5)
+    try:
+        cc, h = cv2.findTransformECC(t, im, h0, cv2.MOTION_HOMOGRAPHY, crit, None, 3)
+    except cv2.error:
+        return start, -1.0
+    return np.linalg.inv(scale) @ h.astype(np.float64) @ scale, float(cc)
+
+
+def _ncc(template: np.ndarray, image: np.ndarray, hom: np.ndarray, side: int = ECC_SIDE) -> float:
+    """Normalised correlation of the template with the image sampled at hom·x (inside pixels only)."""
+    t, s = resize_to(template, side)
+    im, _ = resize_to(image, side)
+    scale = np.diag([s, s, 1.0])
+    h = scale @ hom @ np.linalg.inv(scale)
+    size = (t.shape[1], t.shape[0])
+    moved = cv2.warpPerspective(
+        im, h, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=np.nan
+    )
+    ok = np.isfinite(moved)
+    if ok.sum() < 100:
+        return -1.0
+    a, b = t[ok] - t[ok].mean(), moved[ok] - moved[ok].mean()
+    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-12))
+
+
+def reflection_motion(
+    res_ref: np.ndarray, res_k: np.ndarray, sigma: float, start: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Homography (reflection pixel in the reference → the same point in aligned frame k), or None.
+
+    `res_ref` shows the reflection as the reference sees it, `res_k` frame k minus the background.
+    Both are faint and cluttered, so no one estimator is safe: dense flow, feature matching and
+    phase correlation each propose motions (plus `start`, the previous estimate), ECC polishes every
+    proposal on a small copy, and the best-correlated one wins (then a full-size polish).
+    """
+    small_ref, s = resize_to(np.clip(res_ref, 0, 1), ECC_SIDE)
+    small_k, _ = resize_to(np.clip(res_k, 0, 1), ECC_SIDE)
+    gr, gk = _residual_gray(small_ref), _residual_gray(small_k)
+    cands = _motion_candidates(gr, gk) + _shift_candidates(gr, gk)
+    flow = _flow_homography(gr, gk, _texture(small_ref, sigma))
+    if flow is not None:
+        cands.append(flow)
+    scale = np.diag([s, s, 1.0])
+    cands = [np.linalg.inv(scale) @ c @ scale for c in cands]
+    if start is not None:
+        cands.append(start)
+    fr, fk = _gray_f(res_ref), _gray_f(res_k)
+    best, best_cc = None, 0.2  # below this correlation no motion is believable
+    for cand in cands:
+        hom, cc = ecc_homography(fr, fk, cand, side=256, iters=40)
+        if cc > best_cc:
+            best, best_cc = hom, cc
+    if best is None:
+        return None
+    hom, _ = ecc_homography(fr, fk, best)
+    return hom if _ncc(fr, fk, hom) >= _ncc(fr, fk, best) else best
+
+
+def _solve_weights(al: Alignment) -> np.ndarray:
+    """Trust per sample: alignment weights, and none for clipped samples (they only bound B + R)."""
+    w = frame_weights(al) * (al.warped.max(axis=3) < 0.995)
+    return w.astype(np.float32)
+
+
+def _sample_at(img: np.ndarray, hom: np.ndarray) -> np.ndarray:
+    """`img` resampled at hom·x for every pixel x (edges replicated)."""
+    size = (img.shape[1], img.shape[0])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return cv2.warpPerspective(img, hom, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _polish_motions(
+    al: Alignment,
+    background: np.ndarray,
+    reflection: np.ndarray,
+    homs: list[np.ndarray | None],
+    sigma: float,
+) -> tuple[Alignment, list[np.ndarray | None]]:
+    """Re-estimate both motions per frame now that both layers are known (Xue et al.'s alternation).
+
+    Background: frame − its reflection should be the background; a small ECC correction δ (found
+    on that clean image) fixes what the reflection disturbed in the first alignment. Reflection:
+    frame − background should be the moved reflection. Corrections are kept only if they correlate
+    better.
+    """
+    n, h, w, _ = al.warped.shape
+    warped = al.warped.copy()
+    maps = al.maps.copy()
+    valid = al.valid.copy()
+    conf = al.confidence.copy()
+    bg_gray = _gray_f(background)
+    out: list[np.ndarray | None] = list(homs)
+    for k in range(n):
+        if k == al.reference or al.frames is None:
+            continue
+        hom = homs[k]
+        if hom is None:  # not found the first time: look again against the solved reflection
+            out[k] = reflection_motion(reflection, warped[k] - background, sigma)
+            continue
+        moved_r = cv2.warpPerspective(
+            reflection, hom, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        clean = _gray_f(al.warped[k] - moved_r)
+        before = _ncc(bg_gray, clean, np.eye(3))
+        delta, _ = ecc_homography(bg_gray, clean, np.eye(3))
+        if _ncc(bg_gray, clean, delta) > before:
+            # Frame k's pixel for reference pixel x was maps[k](x); now it is maps[k](δ·x).
+            maps[k] = _sample_at(al.maps[k], delta)
+            warped[k], valid[k] = warp_with_map(al.frames[k], maps[k])
+            conf[k] = _sample_at(al.confidence[k], delta)
+            # The reflection sampled at x in the old frame k is now sampled at δ·x.
+            hom = np.linalg.inv(delta) @ hom
+        out[k] = reflection_motion(reflection, warped[k] - background, sigma, start=hom)
+    al2 = Alignment(warped, valid, conf, maps, al.homographies, al.reference, al.frames)
+    return al2, _drop_misfits(al2, background, reflection, out)
+
+
+def _fit_error(
+    al: Alignment, k: int, background: np.ndarray, reflection: np.ndarray, hom: np.ndarray
+) -> float:
+    """Mean absolute misfit of aligned frame k to background + reflection moved by `hom`."""
+    h, w = background.shape[:2]
+    moved = cv2.warpPerspective(
+        reflection, hom, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    err = np.abs(al.warped[k] - background - moved).mean(axis=2)
+    wk = _solve_weights(al)[k]
+    return float((wk * err).sum() / max(float(wk.sum()), 1.0))
+
+
+def _drop_misfits(
+    al: Alignment, background: np.ndarray, reflection: np.ndarray, homs: list[np.ndarray | None]
+) -> list[np.ndarray | None]:
+    """Forget a frame's reflection motion when that frame fits the layers far worse than the others.
+
+    A wrong motion (a faint reflection can correlate better with clutter than with itself) would
+    otherwise write a ghost of the reflection into the background; without it the frame is left out
+    of the next solve, which costs a little noise, not a ghost.
+    """
+    errs = {
+        k: _fit_error(al, k, background, reflection, hom)
+        for k, hom in enumerate(homs)
+        if k != al.reference and hom is not None
+    }
+    if len(errs) < 2:
+        return homs
+    typical = float(np.median(list(errs.values())))
+    return [None if k in errs and errs[k] > MISFIT * typical else hom for k, hom in enumerate(homs)]
+
+
 def refine_reflection(
     layers: Layers,
     al: Alignment,
     sigma: float,
     *,
-    iterations: int = 2,
-    polish: bool = True,
+    passes: int = REFLECTION_PASSES,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     span: tuple[float, float] = (0.0, 1.0),
 ) -> Layers:
-    """Alternate: estimate each frame's reflection motion on the residuals, fuse the reflection in the
-    reference's reflection coordinates, then re-estimate the background from frame − moved reflection.
+    """Alternate between the layers' motions and a joint solve of both layers given the motions.
+
+    The first background (a low percentile of the aligned frames) is biased: it keeps the
+    reflection's smooth part. It only seeds the reflection's motion estimate and the solver's start;
+    `solve_layers` then finds B and R together, so the brightness of the background comes from the
+    data, not from the percentile.
     """
-    n, h, w, _ = al.warped.shape
+    n = al.warped.shape[0]
     ref_i = al.reference
-    use = frame_weights(al) > 0.5
-    background = layers.background
     lo, hi = span
-    found = 0
-    warp_flags = cv2.INTER_LINEAR
-    for it in range(iterations):
+    background = layers.background
+    reflection = np.clip(al.warped[ref_i] - background, 0.0, 1.0)
+    residual = np.clip(al.warped - background[None], 0.0, 1.0)
+    # homs[k]: reflection pixel in the reference → the same reflection point in aligned frame k.
+    homs: list[np.ndarray | None] = [None] * n
+    homs[ref_i] = np.eye(3)
+    for k in range(n):
         if cancel is not None:
             cancel.check()
+        progress(Progress(lo + (hi - lo) * 0.3 * k / n, f"Tracking the reflection in frame {k + 1} of {n}"))
+        if k != ref_i:
+            homs[k] = reflection_motion(residual[ref_i], residual[k], sigma)
+    for p in range(passes):
         progress(
             Progress(
-                lo + (hi - lo) * it / iterations, f"Separating reflection, pass {it + 1} of {iterations}"
+                lo + (hi - lo) * (0.3 + 0.7 * p / passes), f"Separating layers, pass {p + 1} of {passes}"
             )
         )
-        residual = al.warped - background[None]
-        gray = [_residual_gray(np.clip(residual[k], 0.0, 1.0)) for k in range(n)]
-        tex = _texture(np.clip(residual[ref_i], 0.0, 1.0), sigma)
-        # homs[k]: reflection pixel in the reference → the same reflection point in (aligned) frame k.
-        homs: list[np.ndarray | None] = [None] * n
-        moved = np.full_like(residual, np.nan)
-        moved[ref_i] = residual[ref_i]
+        weights = _solve_weights(al)
+        motions: list[np.ndarray | None] = []
         for k in range(n):
             if k == ref_i:
-                continue
-            hom = _flow_homography(gray[ref_i], gray[k], tex)
-            if hom is None:
-                continue
-            homs[k] = hom
-            inv = warp_flags | cv2.WARP_INVERSE_MAP
-            sample = cv2.warpPerspective(residual[k], hom, (w, h), flags=inv, borderMode=cv2.BORDER_REPLICATE)
-            ok = cv2.warpPerspective(use[k].astype(np.float32), hom, (w, h), flags=inv, borderValue=0.0)
-            moved[k] = np.where((ok > 0.99)[..., None], sample, np.nan)
-        found = sum(m is not None for m in homs)
-        # Constrained alternation (Szeliski et al. 2000; Xue et al. 2015 refine it further): the min-
-        # composite background over-estimates B, so every motion-compensated residual under-estimates
-        # the reflection and their maximum is the tightest bound; with that reflection, each
-        # frame-minus-reflection over-estimates B and their minimum is the tightest bound. Both bounds
-        # tighten every pass. Noise biases max/min by a known amount, removed with `_MIN_BIAS`.
-        noise = sigma * np.sqrt(2.0)
-        reflection = _extreme(moved, True, noise, skip=int(it > 0))
-        reflection = np.clip(reflection, 0.0, 1.0)
-        estimates = np.full_like(al.warped, np.nan)
-        estimates[ref_i] = al.warped[ref_i] - reflection
-        for k, hom in enumerate(homs):
-            if hom is None:
-                continue
-            back = cv2.warpPerspective(
-                reflection, hom, (w, h), flags=warp_flags, borderMode=cv2.BORDER_REPLICATE
-            )
-            estimates[k] = np.where(use[k][..., None], al.warped[k] - back, np.nan)
-        background = np.clip(_extreme(estimates, False, noise, skip=int(it > 0)), 0.0, 1.0)
-        if it == iterations - 1 and polish:
-            # Last pass: with the reflection fixed, a median of the per-frame estimates averages
-            # noise instead of picking the extreme sample.
-            background = np.clip(np.nan_to_num(np.nanmedian(estimates, axis=0), nan=0.0), 0.0, 1.0)
+                motions.append(None)
+            elif homs[k] is None:  # reflection not found in this frame: its samples cannot be explained
+                weights[k] = 0.0
+                motions.append(np.eye(3))
+            else:
+                motions.append(np.linalg.inv(homs[k]))
+        last = p == passes - 1
+        # Passes before the last only feed the motion polish, which works on small copies anyway.
+        levels = LEVELS if last else tuple(lv for lv in LEVELS if lv[0] <= 0.5)
+        background, reflection = solve_layers(
+            al.warped, weights, motions, background, reflection, levels=levels, cancel=cancel
+        )
+        if not last:
+            size = (al.warped.shape[2], al.warped.shape[1])
+            background = cv2.resize(background, size, interpolation=cv2.INTER_LINEAR)
+            reflection = cv2.resize(reflection, size, interpolation=cv2.INTER_LINEAR)
+            al, homs = _polish_motions(al, background, reflection, homs, sigma)
     out = reflection_layers(al.warped[ref_i], background, sigma)
-    out.info = {"reflection_motions_found": found}
+    out.info = {"reflection_motions_found": sum(h is not None for k, h in enumerate(homs) if k != ref_i)}
     progress(Progress(hi, "Reflection separated"))
     return out
