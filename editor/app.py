@@ -115,9 +115,10 @@ def _warm_up_matting() -> None:
 
 
 def run_self_test() -> int:
-    """Reserved for the packaging issue's installation check."""
-    print("lucid: --self-test is not implemented in this build", file=sys.stderr)
-    return 2
+    """`lucid --self-test`: the installation check (also reachable through `editor.cli`)."""
+    from editor.selftest import main as self_test
+
+    return self_test([])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,13 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from editor.core.errors import LucidError
     from editor.core.settings import Settings, load_settings
-    from editor.ui.icons import ICONS, SAMPLE_PHOTO
+    from editor.ui.icons import APP_ICON, SAMPLE_PHOTO
     from editor.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["lucid"])
     app.setApplicationName("Lucid")
     app.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(ICONS / "lucid.svg")))
+    app.setWindowIcon(QIcon(str(APP_ICON)))
 
     settings_error: LucidError | None = None
     try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ICONS = RESOURCES / "icons"
-SAMPLE_PHOTO = RESOURCES / "samples" / "coffee.png"
+from editor.resources import app_icon_dir, resource, sample_photo
+
+ICONS = resource("icons")
+APP_ICON = app_icon_dir() / "lucid.svg"
+SAMPLE_PHOTO = sample_photo()
 
 
 @cache
