@@ -15,37 +15,22 @@ Without an X display the script installs Xvfb if needed (apt-get) and re-runs it
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from xvfb import ensure_display  # noqa: E402  (a script beside this one, not a package)
+
 SHARED = REPO.parent / "shared" / "data"
 LEMUR = SHARED / "matting" / "pymatting" / "lemur"
 BURST = sorted((SHARED / "obstruction" / "ObstructionRemoval_imgs").glob("00001_I*.png"))
 FACE = SHARED / "sr" / "Set5" / "x4" / "img_004_SRF_4_HR.png"
 FACE_POINTS = ((165, 170), (220, 170), (200, 275))  # profile: the far eye guessed (as bench_latent does)
 BEGAN = SHARED / "weights" / "gan" / "began_celeba64_sunshineatnoon" / "netG_200000.pth"
-APT = [
-    "xvfb", "libegl1", "libgl1", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
-    "libxcb-shape0", "libxcb-render-util0", "libxcb-image0", "libdbus-1-3", "libfontconfig1",
-]
-SCREEN = "-screen 0 1600x1000x24"
 DEFAULT_OUT = Path("/tmp/lucid-screens-tools")
 
-
-def _ensure_display(out: Path) -> None:
-    """Re-exec under xvfb-run unless an X display is already there."""
-    if os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb":
-        return
-    if shutil.which("xvfb-run") is None:
-        print("xvfb-run not found: installing Xvfb and Qt's X11 libraries with apt-get …", flush=True)
-        subprocess.run(["apt-get", "install", "-y", *APT], check=True)
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    cmd = ["xvfb-run", "-a", "-s", SCREEN, sys.executable, __file__, str(out)]
-    sys.exit(subprocess.run(cmd, env=env).returncode)
 
 
 def main(argv: list[str]) -> int:
@@ -54,7 +39,7 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0] if argv else DEFAULT_OUT).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    _ensure_display(out)
+    ensure_display(__file__, str(out))
     os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))  # leave the user's settings alone
     sys.path.insert(0, str(REPO))
 
