@@ -9,13 +9,11 @@ a module, not editing a list.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from editor.infer.api import InferenceError
+from editor.infer.plugins import load_function, module_names
 
 if TYPE_CHECKING:
     from editor.infer.manifest import Manifest
@@ -25,19 +23,8 @@ Converter = Callable[["Manifest", dict[str, Path], Path], Path]
 
 def get_converter(kind: str) -> Converter:
     """The `convert` function for a manifest's `[convert] kind`."""
-    if not kind.isidentifier():
-        raise InferenceError(f"Unknown model converter '{kind}'.")
-    try:
-        module = importlib.import_module(f"{__name__}.{kind}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{__name__}.{kind}":
-            raise InferenceError(f"Unknown model converter '{kind}'.") from exc
-        raise
-    fn = getattr(module, "convert", None)
-    if not callable(fn):
-        raise InferenceError(f"Converter module '{kind}' has no convert() function.")
-    return fn
+    return load_function(__name__, kind, "convert", "model converter")
 
 
 def converter_kinds() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    return module_names(__name__)
