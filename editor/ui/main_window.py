@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
@@ -436,6 +436,22 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if state is not None:
             self.restoreState(state)
+        self._first_layout = state is None
+
+    FIRST_DOCK_WIDTH = 300  # px: on a first start the photo, not the panels, gets the room
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_first_layout", False):
+            # Docks added after construction (AI, Jobs) size themselves to their widest content;
+            # once, on the first start, give them a narrow column so the canvas dominates.
+            self._first_layout = False
+            QTimer.singleShot(0, self.narrow_docks)
+
+    def narrow_docks(self) -> None:
+        docks = [d for d in self.docks.values() if not d.isFloating() and d.isVisible()]
+        if docks:
+            self.resizeDocks(docks, [self.FIRST_DOCK_WIDTH] * len(docks), Qt.Orientation.Horizontal)
 
     # -- edit --------------------------------------------------------------------------------------
     def run(self, fn: Callable[[Document], Any]) -> Any:

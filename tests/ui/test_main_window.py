@@ -211,3 +211,28 @@ def test_open_recent_menu_lists_opened_files(window, photo):
     window.open_paths([photo])
     titles = [a.text() for a in window.recent_menu.actions()]
     assert titles[0] == "photo.png"
+
+
+def test_first_start_gives_the_canvas_the_room(qtbot, prompts):
+    """With no saved layout, docks that would like to be wide start narrow so the photo has room."""
+    from PySide6.QtCore import QSize, Qt
+    from PySide6.QtWidgets import QWidget
+
+    from editor.ui.main_window import MainWindow
+
+    class Wide(QWidget):  # like a tool panel: comfortable at 700 px, usable at 150 px
+        def sizeHint(self) -> QSize:
+            return QSize(700, 200)
+
+        def minimumSizeHint(self) -> QSize:
+            return QSize(150, 100)
+
+    win = MainWindow(prompts=prompts)
+    win.add_dock("Wide", Wide(), Qt.DockWidgetArea.LeftDockWidgetArea)
+    win.resize(1400, 900)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.docks["Wide"].width() <= MainWindow.FIRST_DOCK_WIDTH + 40, timeout=3000)
+    assert win.tabs.width() > 1400 // 3
+    win.close()
