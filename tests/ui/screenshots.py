@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display  # noqa: E402  (a script beside this one, not a package)
+from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
 
 SHARED = REPO.parent / "shared" / "data"
 PHOTO = SHARED / "inpaint" / "iopaint" / "assets" / "unwant_person.jpg"
@@ -71,15 +71,7 @@ def main(argv: list[str]) -> int:
 
     def shot(name: str, widget=None) -> None:
         settle()
-        widget = widget or win
-        if widget is win:  # what the X server shows, as a user would see it
-            g = win.frameGeometry()
-            pixmap = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
-        else:
-            pixmap = widget.grab()
-        path = out / f"{name}.png"
-        pixmap.save(str(path))
-        print(f"saved {path} ({pixmap.width()}×{pixmap.height()})")
+        print(save_shot(app, win, out / f"{name}.png", widget))
 
     settle(0.8)
     shot("01-empty-window")

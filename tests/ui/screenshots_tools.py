@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display  # noqa: E402  (a script beside this one, not a package)
+from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
 
 SHARED = REPO.parent / "shared" / "data"
 LEMUR = SHARED / "matting" / "pymatting" / "lemur"
@@ -86,14 +86,7 @@ def main(argv: list[str]) -> int:
 
     def shot(name: str, widget=None) -> None:
         settle()
-        if widget is None:  # what the X server shows, as a user would see it
-            g = win.frameGeometry()
-            pixmap = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
-        else:
-            pixmap = widget.grab()
-        path = out / f"{name}.png"
-        pixmap.save(str(path))
-        print(f"saved {path}", flush=True)
+        print(save_shot(app, win, out / f"{name}.png", widget), flush=True)
 
     def tall_ai_dock() -> None:
         """Most of the left column for the AI dock (Tool Options keeps what it needs)."""

@@ -25,3 +25,14 @@ def ensure_display(script: str | Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     cmd = ["xvfb-run", "-a", "-s", SCREEN, sys.executable, str(script), *args]
     sys.exit(subprocess.run(cmd, env=env).returncode)
+
+
+def save_shot(app, window, path: Path, widget=None) -> str:
+    """Save what the X server shows of `window` (as a user sees it), or a widget's own rendering."""
+    if widget is None or widget is window:
+        g = window.frameGeometry()
+        pixmap = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
+    else:
+        pixmap = widget.grab()
+    pixmap.save(str(path))
+    return f"saved {path} ({pixmap.width()}×{pixmap.height()})"
