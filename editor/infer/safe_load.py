@@ -30,6 +30,31 @@ StateDict = dict[str, "torch.Tensor"]
 _PICKLE_EXTS = {".pth", ".pt", ".ckpt", ".bin"}
 
 
+def torch_load_checked(path: Path, *, allowed: tuple[type, ...] = ()) -> Any:
+    """`torch.load(weights_only=True)` with Lucid's errors: code-carrying pickles become UnsafeModelFile.
+
+    `allowed` adds plain-data classes a known checkpoint format carries (e.g. argparse.Namespace).
+    """
+    import torch
+
+    try:
+        with torch.serialization.safe_globals(list(allowed)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "global" not in text.lower() and "reduce" not in text.lower():  # not code: just not a pickle
+            raise InferenceError(
+                f"{path.name} is not a readable weights file (damaged or incomplete?).", detail=text
+            ) from exc
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", text)
+        what = f" ({found.group(1)})" if found else ""
+        raise UnsafeModelFile(
+            f"{path.name} was refused: it contains Python objects{what} that could run code when loaded. "
+            "Use a .safetensors version of the model, or one saved as a plain state dict.",
+            detail=text,
+        ) from exc
+
+
 def load_state_dict(path: Path | str) -> StateDict:
     """Tensors of a weights file, unwrapped from common checkpoint wrappers, on the CPU."""
     import torch
@@ -45,24 +70,11 @@ def load_state_dict(path: Path | str) -> StateDict:
 
             raw: Any = load_file(str(path), device="cpu")
         elif ext in _PICKLE_EXTS:
-            raw = torch.load(path, map_location="cpu", weights_only=True)
+            raw = torch_load_checked(path)
         else:
             raise InferenceError(
                 f"{path.name}: unsupported weights format '{ext}'. Use .safetensors, .pth, .pt or .ckpt."
             )
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "global" not in text.lower() and "reduce" not in text.lower():  # not code: just not a pickle
-            raise InferenceError(
-                f"{path.name} is not a readable weights file (damaged or incomplete?).", detail=text
-            ) from exc
-        found = re.search(r"GLOBAL (\S+) was not an allowed global", text)
-        what = f" ({found.group(1)})" if found else ""
-        raise UnsafeModelFile(
-            f"{path.name} was refused: it contains Python objects{what} that could run code when loaded. "
-            "Use a .safetensors version of the model, or one saved as a plain state dict.",
-            detail=text,
-        ) from exc
     except InferenceError:
         raise
     except (RuntimeError, OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from editor.infer.api import InferenceError, UnsafeModelFile
+from editor.infer.api import InferenceError
 from editor.infer.download import sha256_file
 from editor.infer.latent.began import BEGANGenerator, build_began, is_began
 from editor.infer.latent.generator import CropSpec, Generator
 from editor.infer.latent.nvidia_pickle import init_kwargs, module_tensors, read_network_pickle
 from editor.infer.latent.stylegan2 import StyleGAN2Generator, build_discriminator, build_from_state_dict
+from editor.infer.safe_load import torch_load_checked
 
 StateDict = dict[str, Tensor]
 
@@ -95,15 +95,7 @@ def _split(raw: dict[str, Any]) -> tuple[StateDict, Tensor | None, StateDict | N
 def _torch_load(path: Path) -> dict[str, Any]:
     try:
         # rosinality's training checkpoints carry their argparse.Namespace: plain data, allowed.
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            raw = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        found = re.search(r"GLOBAL (\S+)", str(exc))
-        raise UnsafeModelFile(
-            f"{path.name} was refused: it contains Python objects{f' ({found.group(1)})' if found else ''} "
-            "that could run code when loaded. Use a .safetensors or plain state-dict version.",
-            detail=str(exc),
-        ) from exc
+        raw = torch_load_checked(path, allowed=(argparse.Namespace,))
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
         raise InferenceError(
             f"{path.name} is not a readable weights file.", detail=f"{type(exc).__name__}: {exc}"
