@@ -328,8 +328,6 @@ class AiController(QObject):
         recipe = self.recipe_for(request, result, source_ids=list(layer.recipe.source_layer_ids))
         namer = hook.name_for if hook is not None else None
         name = namer(request, result) if namer is not None else layer.name
-        if not layer.pixels.flags.writeable:  # e.g. decoded from a file as a read-only view: same values
-            layer.pixels = layer.pixels.copy()
         with doc.group(f"Re-run “{layer.name}”"):
             doc.paste(layer, "pixels", Rect(0, 0, layer.width, layer.height), pixels, "Re-run pixels")
             doc.set_recipe(layer, recipe)
