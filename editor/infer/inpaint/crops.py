@@ -106,11 +106,6 @@ def plan_boxes(mask: np.ndarray, policy: CropPolicy) -> list[Box]:
     return fitted
 
 
-def applied_mask(mask: np.ndarray, feather_px: float) -> np.ndarray:
-    """The mask a fill is pasted through: soft values kept as painted, plus an outward feather ramp."""
-    return feather_mask(mask, feather_px)
-
-
 def _resize(a: np.ndarray, shape: tuple[int, int], interp: int) -> np.ndarray:
     return cv2.resize(a, (shape[1], shape[0]), interpolation=interp)
 
@@ -161,6 +156,6 @@ def inpaint_crops(
         filled = fill_crop(region[..., :3], h_crop, fill, policy, seed + i, sub, cancel)
         if region.shape[2] > 3:
             filled = np.concatenate([filled, diffuse(region[..., 3:], h_crop)], axis=-1)
-        out[b.y0 : b.y1, b.x0 : b.x1] = paste_masked(region, filled, applied_mask(m_crop, policy.feather_px))
+        out[b.y0 : b.y1, b.x0 : b.x1] = paste_masked(region, filled, feather_mask(m_crop, policy.feather_px))
     progress(Progress(1.0, "Done"))
     return out

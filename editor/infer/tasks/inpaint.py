@@ -11,8 +11,8 @@ import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, ProgressFn, Request, Result
 from editor.infer.inpaint import inpaint_image
-from editor.infer.inpaint.crops import applied_mask
 from editor.infer.inpaint.engines import get_engine
+from editor.infer.tiling import feather_mask
 
 
 def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
@@ -28,7 +28,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     hard = (mask > 0).astype(np.float32)
     fill = inpaint_image(image, hard, engine=engine, seed=seed, context=request.context, progress=progress,
                          cancel=cancel)
-    applied = applied_mask(mask, eng.policy.feather_px)
+    applied = feather_mask(mask, eng.policy.feather_px)
     info = {"engine": engine, "seed": seed, "engine_label": eng.label}
     if eng.model_id:
         info["model_id"] = eng.model_id
