@@ -50,7 +50,7 @@ def resize_to(img: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
 
 
-def _motion_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: int = 3) -> list[np.ndarray]:
+def motion_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: int = 3) -> list[np.ndarray]:
     """Homographies (reference → frame) of the strongest feature motions, by sequential RANSAC.
 
     Features alone cannot say which motion is the background: a fence has more corners than the
@@ -116,7 +116,7 @@ def _translation_peaks(a: np.ndarray, b: np.ndarray, count: int = 3) -> list[tup
     return peaks
 
 
-def _shift_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.ndarray]:
+def shift_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.ndarray]:
     """Homographies grown (ECC) from each phase-correlation peak, so every layer gets a proposal."""
     a, s = resize_to(ref_gray, FLOW_SIDE // 2)
     b, _ = resize_to(frame_gray, FLOW_SIDE // 2)
@@ -189,9 +189,9 @@ def estimate_homography(ref_gray: np.ndarray, frame_gray: np.ndarray, *, thin: b
     if thin:
         small_ref, small_frame = suppress_thin(small_ref), suppress_thin(small_frame)
     candidates = (
-        _motion_candidates(small_ref, small_frame)
+        motion_candidates(small_ref, small_frame)
         + _flow_candidates(small_ref, small_frame)
-        + _shift_candidates(small_ref, small_frame)
+        + shift_candidates(small_ref, small_frame)
     )
     if not candidates:
         return np.eye(3)

@@ -15,10 +15,10 @@ import numpy as np
 from editor.infer.api import CancelToken, Progress, ProgressFn, no_progress
 from editor.infer.obstruction.align import (
     Alignment,
-    _motion_candidates,
-    _shift_candidates,
     gray8,
+    motion_candidates,
     resize_to,
+    shift_candidates,
     warp_with_map,
 )
 from editor.infer.obstruction.layer_solve import LEVELS, solve_layers
@@ -169,7 +169,7 @@ def reflection_motion(
     small_ref, s = resize_to(np.clip(res_ref, 0, 1), ECC_SIDE)
     small_k, _ = resize_to(np.clip(res_k, 0, 1), ECC_SIDE)
     gr, gk = _residual_gray(small_ref), _residual_gray(small_k)
-    cands = _motion_candidates(gr, gk) + _shift_candidates(gr, gk)
+    cands = motion_candidates(gr, gk) + shift_candidates(gr, gk)
     flow = _flow_homography(gr, gk, _texture(small_ref, sigma))
     if flow is not None:
         cands.append(flow)
