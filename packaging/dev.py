@@ -4,8 +4,9 @@
     python3 packaging/dev.py run [FILE…]   # install everything, launch the app
     python3 packaging/dev.py test [ARGS…]  # install everything, run lint + import contracts + pytest
 
-Safe to run again: the environment is rebuilt only when pyproject.toml (or this file) changed.
-Stdlib only, because it runs before anything is installed.
+Safe to run again: the environment is refreshed only when pyproject.toml, the lock or this file
+changed. It installs exactly the versions in `packaging/locks/` for this platform and Python (made by
+`python3 packaging/lock.py`). Stdlib only, because it runs before anything is installed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lock import current_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("LUCID_VENV", ROOT / ".venv"))
@@ -28,12 +32,22 @@ def _say(msg: str) -> None:
     print(f"[lucid-dev] {msg}", flush=True)
 
 
-def _fingerprint() -> str:
+def _fingerprint(lock: Path | None) -> str:
     h = hashlib.sha256()
-    for name in ("pyproject.toml", "packaging/dev.py"):
-        h.update((ROOT / name).read_bytes())
+    for path in (ROOT / "pyproject.toml", ROOT / "packaging" / "dev.py", lock):
+        h.update(path.read_bytes() if path else b"unlocked")
     h.update(sys.version.encode())
     return h.hexdigest()
+
+
+def lock_args() -> list[str]:
+    """pip's `-c LOCK` for this platform and Python; without a lock, say so and resolve freely."""
+    lock = current_lock()
+    if lock is None:
+        _say(f"no dependency lock for this platform and Python {sys.version.split()[0]}: installing the "
+             "newest allowed versions, which the test suite may not have seen (see packaging/lock.py)")
+        return []
+    return ["-c", str(lock)]
 
 
 def ensure_env() -> None:
@@ -44,11 +58,12 @@ def ensure_env() -> None:
         _say(f"creating virtual environment in {VENV}")
         shutil.rmtree(VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    want = _fingerprint()
+    want = _fingerprint(current_lock())
     if STAMP.exists() and STAMP.read_text() == want:
         return
     _say("installing Lucid and its dependencies (first time: a few minutes; torch is large)")
-    cmd = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", f"{ROOT}[dev]"]
+    cmd = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", *lock_args(),
+           "-e", f"{ROOT}[dev]"]
     subprocess.run(cmd, check=True, cwd=ROOT)
     STAMP.write_text(want)
 
