@@ -1,9 +1,11 @@
 """`lucid --self-test`: prove an installation works end to end, offscreen, in under a minute.
 
 It exercises what a frozen build most often loses (Qt plugins, data files, hidden imports, torch and
-numba at run time) along the path a user takes: start Qt, open the sample photo in the main window,
-paint a mask, fill it with the classical PatchMatch engine through the inference service, upscale a
-small image with an installed super-resolution model, save and reopen an OpenRaster project.
+numba at run time) along the path a user takes: load every registered task (one line each), start Qt,
+open the sample photo in the real main window with its AI services, check every registered AI panel
+was built into the AI dock (one line each: `[ok] panel Inpaint`), paint a mask, fill it with the
+classical PatchMatch engine through the inference service, upscale a small image with an installed
+super-resolution model, save and reopen an OpenRaster project.
 
 One line per step (`[ok] step (1.23 s)` or `[FAIL] step: reason`); the exit status is non-zero when
 any step failed. It writes only to a temporary folder (settings, window state, project, and the
@@ -21,11 +23,12 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from editor.core.errors import LucidError
 
 CROP = 96  # side of the inpainting crop (px): PatchMatch on 96² takes a fraction of a second
 SR_INPUT = 32  # side of the image the upscaler gets
@@ -47,6 +50,7 @@ class _State:
     doc: Any = None
     crop: Any = None  # editor.core.geometry.Rect of the inpainting crop
     service: Any = None
+    services: Any = None  # the main window's AI bundle (editor.ui.ai.services.Services)
 
     def need(self, name: str) -> Any:
         value = getattr(self, name)
@@ -86,24 +90,32 @@ class _HeadlessPrompts:
 # --- the steps ----------------------------------------------------------------------------------------
 
 
-def step_plugins(st: _State) -> str:
-    """Every task and CLI command module loads: they are found by pkgutil, which a frozen build only
-    sees when the spec lists them, so a forgotten one would otherwise fail when first used."""
+def step_commands(st: _State) -> str:
+    """Every CLI command module loads and is registered (pkgutil finds them, which a frozen build only
+    sees when the spec collects them)."""
     import argparse
 
     from editor.cli import _command_modules, build_parser
-    from editor.infer.registry import get_task, task_names
 
-    tasks = task_names()
-    for name in tasks:
-        get_task(name)
     commands = _command_modules()
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     missing = sorted({c.replace("_", "-") for c in commands} - set(sub.choices))
-    if len(tasks) < 2 or not commands or missing:
-        raise SelfTestError(f"tasks {tasks}, commands {commands}, not registered: {missing}")
-    return f"{len(tasks)} tasks, {len(commands)} commands"
+    if not commands or missing:
+        raise SelfTestError(f"commands {commands}, not registered: {missing}")
+    return f"{len(commands)} commands"
+
+
+def step_task(name: str) -> Callable[[_State], str]:
+    """A registered task's module (editor/modules.py) is in this installation and loads."""
+
+    def check(st: _State) -> str:
+        from editor.infer.registry import get_task
+
+        fn = get_task(name)  # InferenceError "missing from this installation" when it is not
+        return f"{fn.__module__}.{fn.__name__}"
+
+    return check
 
 
 def step_qt(st: _State) -> str:
@@ -128,18 +140,31 @@ def step_open_sample(st: _State) -> str:
 
 
 def step_window(st: _State) -> str:
+    """The real main window with its AI services (store, inference service, job runner), as the app
+    builds it, including the panels it builds after the window is shown."""
     doc = st.need("doc")
-    if find_spec("editor.ui.main_window") is None:
-        return "no editor.ui in this build: checked the document only"
+    from editor.app import build_services
+    from editor.core.settings import Settings
     from editor.ui.main_window import MainWindow
     from editor.ui.window_state import WindowState
 
     prompts = _HeadlessPrompts()
-    st.window = MainWindow(prompts=prompts, window_state=WindowState(st.tmp / "window.ini"))
+    st.services = build_services(Settings())
+    st.window = MainWindow(prompts=prompts, window_state=WindowState(st.tmp / "window.ini"),
+                           services=st.services)
     st.window.add_document(doc)
     st.window.resize(1000, 700)
     st.window.show()
     st.app.processEvents()
+    deferred = getattr(st.window.ai, "deferred", None)
+    if deferred is not None:  # the app builds all but the first panel once the window is idle
+        deferred.start()
+        deadline = time.monotonic() + 120
+        while not deferred.loaded and time.monotonic() < deadline:
+            st.app.processEvents()
+            time.sleep(0.01)
+        if not deferred.loaded:
+            raise SelfTestError("the deferred tool panels were not built within 120 s")
     shot = st.window.grab()
     if shot.isNull() or shot.width() < 100:
         raise SelfTestError("the main window did not render")
@@ -148,6 +173,24 @@ def step_window(st: _State) -> str:
     if prompts.errors:
         raise SelfTestError("the window reported: " + "; ".join(prompts.errors))
     return f"{shot.width()}×{shot.height()} px rendered"
+
+
+def step_panel(title: str) -> Callable[[_State], str]:
+    """A registered AI panel was built into the window's AI dock."""
+
+    def check(st: _State) -> str:
+        ai = st.need("window").ai
+        if ai is None:
+            raise SelfTestError("the window has no AI tools")
+        if title in ai.panel_failures:
+            exc = ai.panel_failures[title]
+            raise SelfTestError(f"{type(exc).__name__}: {exc}")
+        panel = ai.panels.get(title)
+        if panel is None or ai.dock_tabs is None or ai.dock_tabs.indexOf(panel) < 0:
+            raise SelfTestError(f"no {title} tab in the AI dock")
+        return type(panel).__name__
+
+    return check
 
 
 def step_paint_mask(st: _State) -> str:
@@ -311,16 +354,23 @@ def step_ora(st: _State) -> str:
     return f"{path.stat().st_size / 1024:.0f} KiB, {len(names)} layers"
 
 
-STEPS: list[tuple[str, Callable[[_State], str]]] = [
-    ("load tasks and commands", step_plugins),
-    ("start Qt", step_qt),
-    ("open sample photo", step_open_sample),
-    ("main window", step_window),
-    ("paint mask", step_paint_mask),
-    ("inpaint (PatchMatch via service)", step_inpaint),
-    ("upscale", step_upscale),
-    ("save and reopen .ora", step_ora),
-]
+def steps() -> list[tuple[str, Callable[[_State], str]]]:
+    """The checks in order: one line per registered task and AI panel (editor/modules.py), so a build
+    that lost one says which."""
+    from editor.modules import PANELS, TASKS
+
+    return [
+        ("load commands", step_commands),
+        *[(f"task {name}", step_task(name)) for name in TASKS],
+        ("start Qt", step_qt),
+        ("open sample photo", step_open_sample),
+        ("main window", step_window),
+        *[(f"panel {entry.title}", step_panel(entry.title)) for entry in PANELS],
+        ("paint mask", step_paint_mask),
+        ("inpaint (PatchMatch via service)", step_inpaint),
+        ("upscale", step_upscale),
+        ("save and reopen .ora", step_ora),
+    ]
 
 
 def _close(st: _State) -> None:
@@ -329,6 +379,8 @@ def _close(st: _State) -> None:
     if st.window is not None:
         st.window.close()
         st.window.deleteLater()
+    if st.services is not None:
+        st.services.shutdown()
     if st.app is not None:
         st.app.processEvents()
 
@@ -336,19 +388,20 @@ def _close(st: _State) -> None:
 def run(verbose: bool = False, device: str = "auto", out=sys.stdout) -> int:
     """Run every step; return the number that failed."""
     failed = 0
+    plan = steps()
     with tempfile.TemporaryDirectory(prefix="lucid-selftest-") as tmp:
         os.environ["LUCID_CONFIG_DIR"] = str(Path(tmp) / "config")  # never touch the user's settings
         st = _State(Path(tmp), device=device)
         start = time.perf_counter()
         try:
-            for name, fn in STEPS:
+            for name, fn in plan:
                 t0 = time.perf_counter()
                 try:
                     detail = fn(st)
                 except Exception as exc:
                     failed += 1
                     reason = str(exc) or type(exc).__name__
-                    if not isinstance(exc, SelfTestError):
+                    if not isinstance(exc, SelfTestError | LucidError):  # a Lucid error is its own message
                         reason = f"{type(exc).__name__}: {reason}"
                     print(f"[FAIL] {name}: {reason}", file=out, flush=True)
                     if verbose:
@@ -360,7 +413,7 @@ def run(verbose: bool = False, device: str = "auto", out=sys.stdout) -> int:
         finally:
             _close(st)
         total = time.perf_counter() - start
-    verdict = "passed" if not failed else f"{failed} of {len(STEPS)} steps failed"
+    verdict = "passed" if not failed else f"{failed} of {len(plan)} steps failed"
     print(f"self-test {verdict} in {total:.1f} s", file=out, flush=True)
     return failed
 

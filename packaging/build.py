@@ -7,7 +7,8 @@
 
 Stdlib only, because it runs before anything is installed. Why a separate venv: PyInstaller bundles
 whatever the analysis can reach, so dev tools (pytest, hypothesis, ruff…) in `.venv` would leak
-into the bundle; `pip install .[packaging]` gives exactly the app's dependencies plus PyInstaller.
+into the bundle; `pip install .[packaging]` gives exactly the app's dependencies plus PyInstaller, at
+the versions of this platform's lock in `packaging/locks/` (the ones the test suite passed with).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lock import current_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -43,6 +47,8 @@ def _venv_python(venv: Path) -> Path:
 
 def _fingerprint() -> str:
     h = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    lock = current_lock()
+    h.update(lock.read_bytes() if lock else b"unlocked")
     h.update(sys.version.encode())
     return h.hexdigest()
 
@@ -80,8 +86,13 @@ def ensure_venv(fresh: bool) -> Path:
         _say(f"creating {VENV.relative_to(ROOT)}")
         _run([sys.executable, "-m", "venv", VENV])
     if not (STAMP.exists() and STAMP.read_text() == _fingerprint()):
-        _say("installing .[packaging] (torch is large: minutes)")
-        _run([py, "-m", "pip", "install", "--disable-pip-version-check", "-q", f"{ROOT}[packaging]"])
+        lock = current_lock()
+        if lock is None:
+            raise SystemExit("no dependency lock for this platform and Python: an installer is only "
+                             "built from locked versions (write one with `python3 packaging/lock.py`)")
+        _say(f"installing .[packaging] pinned by {lock.relative_to(ROOT)} (torch is large: minutes)")
+        _run([py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-c", lock,
+              f"{ROOT}[packaging]"])
         _run([py, "-m", "pip", "uninstall", "--disable-pip-version-check", "-q", "-y", "lucid-editor"])
         STAMP.write_text(_fingerprint())
     return py
@@ -174,7 +185,6 @@ def exec_spec() -> tuple[dict, list[_Recorder]]:
 # Which source file discovers which packages: a new discovery site must be added here (and the spec).
 DISCOVERY_SITES = {
     "editor/cli/__init__.py": ["editor.cli.commands"],
-    "editor/infer/plugins.py": ["editor.infer.tasks", "editor.infer.convert"],
     "editor/infer/safe_load.py": ["editor.infer.archs"],
 }
 DISCOVERED_PACKAGES = [package for packages in DISCOVERY_SITES.values() for package in packages]
@@ -196,6 +206,32 @@ def _numba_cached_modules() -> list[str]:
         if pattern.search(path.read_text(encoding="utf-8")):
             found.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
     return found
+
+
+def registry_problems(hidden: set[str]) -> list[str]:
+    """editor/modules.py (the plug-ins the app imports by name) agrees with the source tree and the spec:
+    every registered module exists and is bundled; every task, converter and panel module is registered."""
+    import importlib.util
+
+    from editor import modules
+
+    problems = [f"{name} is registered in editor/modules.py but not a hidden import"
+                for name in modules.all_modules() if name not in hidden]
+    problems += [f"{name} is registered in editor/modules.py but does not exist"
+                 for name in modules.all_modules() if importlib.util.find_spec(name) is None]
+    on_disk = {
+        modules.TASKS_PACKAGE: {p.stem for p in (ROOT / "editor/infer/tasks").glob("[!_]*.py")},
+        modules.CONVERTERS_PACKAGE: {p.stem for p in (ROOT / "editor/infer/convert").glob("[!_]*.py")},
+    }
+    registered = {modules.TASKS_PACKAGE: set(modules.TASKS),
+                  modules.CONVERTERS_PACKAGE: set(modules.CONVERTERS)}
+    for package, names in on_disk.items():
+        problems += [f"{package}.{name} exists but is not registered in editor/modules.py"
+                     for name in sorted(names - registered[package])]
+    panels = {f"editor.ui.ai.{p.stem}" for p in (ROOT / "editor/ui/ai").glob("*_panel.py")}
+    problems += [f"{name} is a panel module but not registered in editor/modules.py (PANELS)"
+                 for name in sorted(panels - {p.module for p in modules.PANELS})]
+    return problems
 
 
 def spec_problems() -> list[str]:
@@ -278,6 +314,7 @@ def spec_problems() -> list[str]:
         for m in pkgutil.iter_modules(pkg_path):
             if f"{package}.{m.name}" not in hidden:
                 problems.append(f"{package}.{m.name} is discovered at run time but not a hidden import")
+    problems += registry_problems(hidden)
     excludes = set(kw.get("excludes", []))
     for name in ("PySide6", "torch", "numba", "editor"):
         if name in excludes:

@@ -1,20 +1,18 @@
 """Finds task functions by name without importing torch up front.
 
-Convention: task "NAME" is the function `run` in `editor.infer.tasks.NAME`. Adding a tool means
-adding a module, not editing a list.
+Task "NAME" is the function `run` in `editor.infer.tasks.NAME`, registered in `editor.modules.TASKS`.
 """
 
 from __future__ import annotations
 
 from editor.infer.api import Task
-from editor.infer.plugins import load_function, module_names
-
-TASKS_PACKAGE = "editor.infer.tasks"
+from editor.infer.plugins import load_function
+from editor.modules import TASKS, TASKS_PACKAGE
 
 
 def get_task(name: str) -> Task:
-    return load_function(TASKS_PACKAGE, name, "run", "task")
+    return load_function(TASKS_PACKAGE, name, "run", "task", TASKS)
 
 
 def task_names() -> list[str]:
-    return module_names(TASKS_PACKAGE)
+    return list(TASKS)

@@ -29,4 +29,29 @@ def test_module_without_the_entry_point_is_reported() -> None:
     from editor.infer.plugins import load_function
 
     with pytest.raises(InferenceError, match="has no run"):
-        load_function("editor.infer.convert", "torchscript", "run", "task")
+        load_function("editor.infer.convert", "torchscript", "run", "task", ("torchscript",))
+
+
+def test_a_registered_module_that_is_missing_is_a_broken_installation() -> None:
+    """Not "unknown": the registry names it, so its absence is an installation error a person can act on."""
+    from editor.infer.plugins import load_function
+
+    with pytest.raises(InferenceError, match="'nosuchtask' is missing from this installation") as info:
+        load_function("editor.infer.tasks", "nosuchtask", "run", "task", ("nosuchtask",))
+    assert "Reinstall" in (info.value.detail or "")
+
+
+def test_the_registry_matches_the_source_tree_and_the_spec() -> None:
+    """editor/modules.py names every task, converter and panel module on disk, each of them exists, and
+    the spec bundles them all (the same check the build's dry run makes)."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "packaging"))
+    import build
+
+    from editor import modules
+
+    assert build.registry_problems(set(modules.all_modules())) == []
+    assert build.registry_problems(set()) != []  # not vacuous: an unbundled module is reported

@@ -39,7 +39,8 @@ def test_dry_run_catches_a_broken_spec(tmp_path: Path, monkeypatch: pytest.Monke
     build = _load_build()
     text = (ROOT / "packaging" / "lucid.spec").read_text(encoding="utf-8")
     broken = text.replace('HIDDEN_IMPORTS = ["editor.app",', 'HIDDEN_IMPORTS = ["editor.no_such_module",')
-    broken = broken.replace('"editor.infer.tasks", ', "")  # tasks would then be missing when frozen
+    broken = broken.replace("*all_modules()]", "]")  # the registered panels and tasks would be missing
+    broken = broken.replace('"editor.cli.commands", ', "")  # and the CLI's commands
     broken = broken.replace('"PyQt5", ', "")
     broken = broken.replace("    DATAS += copy_metadata(_dist)", "    pass")
     assert broken != text
@@ -48,7 +49,9 @@ def test_dry_run_catches_a_broken_spec(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(build, "SPEC", spec)
     problems = build.spec_problems()
     assert "hidden import not found: editor.no_such_module" in problems
-    assert "editor.infer.tasks.inpaint is discovered at run time but not a hidden import" in problems
+    assert "editor.infer.tasks.inpaint is registered in editor/modules.py but not a hidden import" in problems
+    assert "editor.ui.ai.matte_panel is registered in editor/modules.py but not a hidden import" in problems
+    assert "editor.cli.commands.info is discovered at run time but not a hidden import" in problems
     assert "PyQt5 must be excluded (one Qt binding)" in problems
     assert "dependency pymatting: its metadata is not copied (importlib.metadata would fail)" in problems
 

@@ -4,7 +4,7 @@ A manifest's `[convert] kind = "NAME"` names the module `editor.infer.convert.NA
 `convert(manifest, files: dict[str, Path], out_dir: Path) -> Path`: `files` maps each manifest file
 name to its fetched path; the converter writes its output inside `out_dir` and returns its path.
 The store then moves it atomically to `<models>/<id>/<convert.output>`. Adding a format means adding
-a module, not editing a list.
+a module and registering its name in `editor.modules.CONVERTERS`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from editor.infer.plugins import load_function, module_names
+from editor.infer.plugins import load_function
+from editor.modules import CONVERTERS
 
 if TYPE_CHECKING:
     from editor.infer.manifest import Manifest
@@ -23,8 +24,8 @@ Converter = Callable[["Manifest", dict[str, Path], Path], Path]
 
 def get_converter(kind: str) -> Converter:
     """The `convert` function for a manifest's `[convert] kind`."""
-    return load_function(__name__, kind, "convert", "model converter")
+    return load_function(__name__, kind, "convert", "model converter", CONVERTERS)
 
 
 def converter_kinds() -> list[str]:
-    return module_names(__name__)
+    return list(CONVERTERS)

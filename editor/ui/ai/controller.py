@@ -60,6 +60,7 @@ class AiController(QObject):
         self.dock: QDockWidget | None = None
         self.dock_tabs: QTabWidget | None = None
         self.panels: dict[str, QWidget] = {}
+        self.panel_failures: dict[str, BaseException] = {}  # registered panels that could not be built
         # choices the Re-run dialog offers per task and parameter: {task: {param: [(value, label)]}}
         self.param_choices: dict[str, dict[str, list[tuple[Any, str]]]] = {}
         self.tasks: set[asyncio.Task] = set()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
-from editor.ui.ai import PANELS, load_panels
+from editor.ui.ai import PANELS, MissingPanels, load_panels
 from editor.ui.ai.controller import AiController
 from editor.ui.ai.services import Services
 from editor.ui.jobs_panel import JobsPanel
@@ -36,15 +36,22 @@ def install(window: MainWindow, services: Services) -> AiController:
             controller.spawn(controller.rerun(doc, layer, **overrides))
 
     window.layers_panel.rerun_requested.connect(rerun)
-    if services.defer_panels:  # the app: Inpaint now, the rest once the window is up (startup time)
-        from editor.ui.ai.deferred import DeferredPanels
-        from editor.ui.ai.idle import WhenIdle
+    def report(exc: MissingPanels) -> None:  # a broken installation: say so, keep the working tools
+        controller.panel_failures.update(exc.failures)
+        window.prompts.error(exc.message, exc.detail)
 
-        load_panels(controller, window, PANELS[:1])
-        controller.deferred = DeferredPanels(controller, window, PANELS[1:])
-        controller.deferred_trigger = WhenIdle(controller.deferred.start, 500, window)
-    else:
-        load_panels(controller, window)
+    try:
+        if services.defer_panels:  # the app: Inpaint now, the rest once the window is up (startup time)
+            from editor.ui.ai.deferred import DeferredPanels
+            from editor.ui.ai.idle import WhenIdle
+
+            controller.deferred = DeferredPanels(controller, window, PANELS[1:], on_error=report)
+            controller.deferred_trigger = WhenIdle(controller.deferred.start, 500, window)
+            load_panels(controller, window, PANELS[:1])
+        else:
+            load_panels(controller, window)
+    except MissingPanels as exc:
+        report(exc)
     return controller
 
 
