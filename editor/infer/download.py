@@ -147,6 +147,26 @@ def _fetch_once(
             )
 
 
+def read_url(url: str, *, limit: int = 8 << 20, timeout: float = 30.0) -> bytes:
+    """A small document (an index page) in memory, at most `limit` bytes; errors as for downloads."""
+    req = urllib.request.Request(url, headers={"User-Agent": "Lucid"})
+    try:
+        with _opener().open(req, timeout=timeout) as resp:
+            body = resp.read(limit + 1)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"The server answered {exc.code} {exc.reason} for {url}",
+                            detail=str(exc)) from exc
+    except urllib.error.URLError as exc:
+        if _is_network_failure(exc.reason):
+            raise _offline(url, exc.reason) from exc
+        raise DownloadError(f"Could not read {url}: {exc.reason}") from exc
+    except (TimeoutError, ConnectionError) as exc:
+        raise _offline(url, exc) from exc
+    if len(body) > limit:
+        raise DownloadError(f"{url} is larger than {limit >> 20} MB; not a package index page.")
+    return body
+
+
 def download(
     url: str,
     dest: Path,

