@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from editor.core.atomic import atomic_write_bytes
 from editor.core.errors import LucidError
 
 SETTINGS_SCHEMA = 1
@@ -107,15 +107,12 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Validate and write atomically (temp file + rename) so a crash never leaves half a file."""
+    """Validate and write atomically so a crash or a full disk never leaves half a file (or a temp file)."""
     settings.validate()
     path = path or settings_path()
+    text = json.dumps(settings.to_dict(), indent=2, sort_keys=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(settings.to_dict(), fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, text.encode("utf-8"))
     except OSError as exc:
         raise SettingsError(f"Cannot write the settings file {path}.", detail=str(exc)) from exc
     return path

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import re
 import ssl
 import urllib.error
@@ -18,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from editor.core.atomic import atomic_replace
 from editor.infer.api import CancelToken, InferenceError
 
 ByteProgress = Callable[[int, int | None], None]
@@ -209,5 +209,4 @@ def commit_part(part: Path, dest: Path, digest: str, *, sha256: str, size: int |
             f"The downloaded file {what} is not the expected one (checksum mismatch); it was deleted.",
             detail=f"expected sha256 {sha256} ({size} bytes), got {digest} ({actual_size} bytes)",
         )
-    os.replace(part, dest)
-    return dest
+    return atomic_replace(part, dest)

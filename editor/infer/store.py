@@ -15,13 +15,13 @@ import shutil
 import sys
 import tempfile
 import threading
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from editor.core.atomic import atomic_copy, atomic_replace, atomic_write_bytes
 from editor.core.errors import LucidError
 from editor.infer.api import CancelToken, InferenceError, ModelNotInstalled, Progress, ProgressFn, no_progress
 from editor.infer.download import ByteProgress, download, part_path, sha256_file
@@ -139,26 +139,6 @@ def format_mb(n: int | None) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._") or "model"
-
-
-def _atomic_copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _atomic_write_text(dest: Path, text: str) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class ModelStore:
@@ -421,7 +401,7 @@ class ModelStore:
             os.chmod(
                 out, files[m.files[0].name].stat().st_mode & 0o777
             )  # converters may write 0600 temp files
-            os.replace(out, final)
+            atomic_replace(out, final)
         except LucidError:
             raise
         except Exception as exc:
@@ -469,7 +449,7 @@ class ModelStore:
         if spec.size is not None and src.stat().st_size != spec.size:
             raise InferenceError(f"{src.name} has the wrong size for {m.name}.")
         if src.resolve() != dest.resolve():
-            _atomic_copy(src, dest)
+            atomic_copy(src, dest)
         self._remember(dest, sha)
         if m.convert is not None and all(self._locate(m.id, f.name)[0] is not None for f in m.files):
             self._convert(m, no_progress, None)
@@ -503,8 +483,8 @@ class ModelStore:
             user=True,
         )
         manifest_path = self.user_manifest_dir / f"{mid}.toml"
-        _atomic_copy(src, self.models_dir / mid / name)
-        _atomic_write_text(manifest_path, dump_manifest(m))
+        atomic_copy(src, self.models_dir / mid / name)
+        atomic_write_bytes(manifest_path, dump_manifest(m).encode("utf-8"))
         self._remember(self.models_dir / mid / name, sha)
         return self.get(mid)
 

@@ -1,60 +1,6 @@
-"""Atomic file writes: the target is either the complete new file or the untouched old one."""
+"""Atomic saves for `editor.io`: the helper itself lives in `editor.core.atomic` (one for the whole app,
+where settings and the model store can reach it too); this name stays for io's writers."""
 
-from __future__ import annotations
+from editor.core.atomic import atomic_copy, atomic_replace, atomic_write, atomic_write_bytes
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import BinaryIO
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Yield a binary file in `path`'s folder; on success fsync it and `os.replace` it over `path`.
-
-    Why: a crash, a full disk or an exception half-way through a save must never leave a truncated
-    project where the user's last good file was. On any error the temp file is removed and the
-    error propagates; the original file is untouched.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        _keep_mode(target, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(folder)
-
-
-def _keep_mode(target: Path, tmp: Path) -> None:
-    """mkstemp creates 0600 files; give the new file the old file's mode, or the umask default."""
-    try:
-        mode = target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    with contextlib.suppress(OSError):
-        os.chmod(tmp, mode)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (POSIX); directories cannot be opened this way on Windows."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+__all__ = ["atomic_copy", "atomic_replace", "atomic_write", "atomic_write_bytes"]

@@ -3,8 +3,8 @@
     .venv/bin/python tests/bench/bench_inpaint.py [OUT_DIR] [--n N] [--no-24mp]
 
 1. Moderate brush-stroke holes (8–25 % of the frame, generated here with a fixed seed) over the
-   MI-GAN Places2 photos (256² free-form set and the 512 object set): masked PSNR, SSIM in the hole's
-   bounding box, texture ratio (mean gradient magnitude in the hole, result ÷ original) and seconds.
+   MI-GAN Places2 photos (256² free-form set and the 512 object set): masked PSNR and SSIM in the hole
+   (editor.core.metrics), texture ratio (mean gradient magnitude in the hole, result ÷ original), seconds.
 2. The same on MI-GAN's own free-form masks (45–85 % holes), as a report.
 3. A contact sheet of object removal (MI-GAN places2_512_object with its masks, white = object).
 4. The same 300×300 hole in a 1 MP and a 24 MP photo: time ratio (the crop strategy should make it ≈ 1).
@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "inpaint" / "migan"
 
+from editor.core.metrics import grey, psnr, ssim  # noqa: E402
 from editor.infer.inpaint import inpaint_image  # noqa: E402
 
 
@@ -51,30 +52,14 @@ def brush_mask(h: int, w: int, rng: np.random.Generator, lo: float = 0.08, hi: f
     return m > 0
 
 
-def grey(img: np.ndarray) -> np.ndarray:
-    return img[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
-
-
 def grad(img: np.ndarray) -> np.ndarray:
-    g = grey(img)
+    g = grey(img).astype(np.float32)
     return np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
 
 
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (Wang et al. 2004, Gaussian σ = 1.5) of two grey images."""
-    c1, c2 = 0.01**2, 0.03**2
-    f = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
-    ma, mb = f(a), f(b)
-    va, vb, cov = f(a * a) - ma * ma, f(b * b) - mb * mb, f(a * b) - ma * mb
-    s = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
-    return float(s.mean())
-
-
 def metrics(res: np.ndarray, orig: np.ndarray, hole: np.ndarray) -> tuple[float, float, float]:
-    mse = float(((res - orig)[hole] ** 2).mean())
-    ys, xs = np.nonzero(hole)
-    box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
-    return (10 * np.log10(1 / max(mse, 1e-12)), ssim(grey(res)[box], grey(orig)[box]),
+    """Masked PSNR and SSIM over the hole, and the texture ratio (mean gradient, result / original)."""
+    return (psnr(res, orig, mask=hole), ssim(res, orig, mask=hole),
             float(grad(res)[hole].mean() / max(grad(orig)[hole].mean(), 1e-8)))
 
 

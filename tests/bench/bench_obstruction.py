@@ -24,8 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "obstruction"))
 
-from synth import fence_burst, psnr, reflection_burst  # noqa: E402
+from synth import fence_burst, reflection_burst  # noqa: E402
 
+from editor.core.metrics import psnr, ssim  # noqa: E402
 from editor.core.pixels import to_float  # noqa: E402
 from editor.infer.obstruction import remove_obstruction  # noqa: E402
 from editor.infer.obstruction.align import align_burst  # noqa: E402
@@ -40,17 +41,6 @@ PHOTOS = [
     "obstruction/raft_demo_frames_sintel/frame_0016.png",
     "inpaint/migan/places2_512_object/images/15.png",
 ]
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Gaussian-window SSIM (Wang et al. 2004) on luminance."""
-    ga = cv2.cvtColor(a.astype(np.float32), cv2.COLOR_RGB2GRAY).astype(np.float64)
-    gb = cv2.cvtColor(b.astype(np.float32), cv2.COLOR_RGB2GRAY).astype(np.float64)
-    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
-    ma, mb = blur(ga), blur(gb)
-    va, vb, cov = blur(ga * ga) - ma * ma, blur(gb * gb) - mb * mb, blur(ga * gb) - ma * mb
-    c1, c2 = 0.01**2, 0.03**2
-    return float(np.mean(((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))))
 
 
 def canvas(path: str, w: int, h: int) -> np.ndarray:
@@ -105,9 +95,9 @@ def synthetic(w: int, h: int, count: int) -> None:
                 "median": np.median(al.warped, 0),
                 "ours": layers.background,
             }
-            crop = (slice(8, -8), slice(8, -8))
             vals = {
-                k: (psnr(v, b.background, 8), ssim(v[crop], b.background[crop])) for k, v in cands.items()
+                k: (psnr(v, b.background, border=8), ssim(v, b.background, border=8))
+                for k, v in cands.items()
             }
             rows.append(vals)
             cells = " ".join(f"{vals[k][0]:7.2f}/{vals[k][1]:.3f}" for k in cands)

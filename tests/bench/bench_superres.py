@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
+from editor.core.metrics import luma_psnr, luma_ssim, psnr  # noqa: E402
 from editor.infer.api import CancelToken, Request, TaskContext, no_progress  # noqa: E402
 from editor.infer.safe_load import load_model  # noqa: E402
 from editor.infer.store import ModelStore  # noqa: E402
@@ -105,28 +106,6 @@ def torch_fn(desc, channels_last: bool = False):
             return model(x).clamp_(0, 1)[0].permute(1, 2, 0).numpy()
 
     return call
-
-
-def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
-
-
-def y_channel(rgb: np.ndarray) -> np.ndarray:
-    return 16 + 65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]
-
-
-def ssim_y(a: np.ndarray, b: np.ndarray) -> float:
-    """SSIM on the 0–255 luma scale, 11×11 Gaussian window σ 1.5 (Wang et al. 2004)."""
-    from scipy.ndimage import gaussian_filter
-
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    g = lambda x: gaussian_filter(x, 1.5, truncate=3.5)  # noqa: E731 - radius 5: an 11×11 window
-    mu_a, mu_b = g(a), g(b)
-    var_a, var_b, cov = g(a * a) - mu_a**2, g(b * b) - mu_b**2, g(a * b) - mu_a * mu_b
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
-    return float(np.mean(num / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))))
 
 
 def best_of(fn, x, repeats: int) -> float:
@@ -268,9 +247,8 @@ def section_quality(m: Models) -> None:
             else:
                 out = fn(lr)
             out = np.round(out * 255) / 255  # score what a file would hold
-            ya, yb = y_channel(out)[4:-4, 4:-4], y_channel(hr)[4:-4, 4:-4]
-            ps.append(psnr(ya, yb, 255.0))
-            ss.append(ssim_y(ya, yb))
+            ps.append(luma_psnr(out, hr, border=4))
+            ss.append(luma_ssim(out, hr, border=4))
         rows.append([label, *[f"{p:.2f}/{s:.3f}" for p, s in zip(ps, ss, strict=True)],
                      f"{np.mean(ps):.2f}", f"{np.mean(ss):.4f}"])
     table("Quality: Set5 ×4, Y channel (4 px border cropped), PSNR dB / SSIM per image",

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from editor.core import atomic
 from editor.core.compositor import composite
 from editor.core.pixels import from_float
-from editor.io import atomic
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageSaveError
 from editor.io.export import export_image

@@ -27,6 +27,13 @@ def test_alignment_recovers_the_shift(plate_scene: dict) -> None:
     # plate(x) = background(x + (2.5, -1.5)): mapping plate → photo moves by (+2.5, -1.5)
     assert align.homography[0, 2] == pytest.approx(2.5, abs=0.5)
     assert align.homography[1, 2] == pytest.approx(-1.5, abs=0.5)
+    # and everywhere, not only at the corner the translation column describes
+    h, w = valid.shape
+    ys, xs = np.mgrid[0:h:8, 0:w:8]
+    grid = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    mapped = align.homography @ grid
+    err = np.hypot(mapped[0] / mapped[2] - (grid[0] + 2.5), mapped[1] / mapped[2] - (grid[1] - 1.5))
+    assert err.mean() < 0.25 and err.max() < 0.75
     assert valid.mean() > 0.9
     bg_only = plate_scene["alpha"] == 0
     raw = np.abs(plate_scene["photo"] - plate_scene["plate"])[bg_only].mean()

@@ -127,8 +127,3 @@ def _noisy(frames: list[np.ndarray], noise: float, rng: np.random.Generator) -> 
     return np.clip(stack, 0, 1)
 
 
-def psnr(a: np.ndarray, b: np.ndarray, border: int = 0) -> float:
-    if border:
-        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 10 * np.log10(1.0 / max(mse, 1e-12))

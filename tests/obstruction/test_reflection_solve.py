@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synth import psnr, texture
+from synth import texture
 
+from editor.core.metrics import psnr
 from editor.infer.api import Cancelled, CancelToken
 from editor.infer.obstruction.layer_solve import solve_layers, warp_matrix
 

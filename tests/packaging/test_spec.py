@@ -9,6 +9,7 @@ The full build is `python packaging/build.py` (README "Building the installers")
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -100,6 +101,43 @@ def test_app_icons_are_generated_from_the_svg() -> None:
     with Image.open(ROOT / "resources" / "icons" / "app" / "lucid-16.png") as png:
         assert png.size == (16, 16) and png.mode == "RGBA"
         assert png.getpixel((0, 0))[3] < 64 < png.getpixel((8, 8))[3]  # rounded corner, opaque middle
+
+
+def _make_icons():
+    spec = importlib.util.spec_from_file_location("make_icons", ROOT / "packaging" / "make_icons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _encode(fmt: str, image, **kw) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **kw)
+    return out.getvalue()
+
+
+def test_icon_check_compares_what_the_icons_show() -> None:
+    """Re-encoded with other settings the same pixels pass; other pixels or a lost size do not."""
+    from PIL import Image, ImageDraw
+
+    icons = _make_icons()
+    committed = (ROOT / "resources" / "icons" / "app" / "lucid.ico").read_bytes()
+    frames = icons.decode_frames(committed)
+    assert {(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)} == set(frames)
+    with Image.open(io.BytesIO(committed)) as ico:
+        each = [ico.ico.getimage(size).convert("RGBA") for size in sorted(frames)]
+    big = each[-1]
+    # the same pictures stored another way (BMP frames instead of PNG): other bytes, same look
+    same = _encode("ICO", big, sizes=sorted(frames), append_images=each[:-1], bitmap_format="bmp")
+    assert same != committed and icons.icon_difference(committed, same) is None
+    fewer = _encode("ICO", big, sizes=[(16, 16), (32, 32), (256, 256)])
+    assert "sizes" in icons.icon_difference(committed, fewer)
+    edited = big.copy()
+    ImageDraw.Draw(edited).ellipse((64, 64, 192, 192), fill=(255, 0, 0, 255))  # a red dot on the icon
+    assert "differs" in icons.icon_difference(committed, _encode("ICO", edited, sizes=sorted(frames)))
+    icns = (ROOT / "resources" / "icons" / "app" / "lucid.icns").read_bytes()
+    assert (512, 512, 2) in icons.decode_frames(icns)
+    assert "differs" in icons.icon_difference(icns, _encode("ICNS", edited.resize((1024, 1024))))
 
 
 @pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")

@@ -8,20 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from editor.core.metrics import luma_psnr
 from editor.infer.archs.srgan import SRGANGenerator, build, detect
 from editor.infer.safe_load import load_model
 
 torch = pytest.importorskip("torch")
-
-
-def _y(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R BT.601 luma on the 16–235 scale, as SR papers report PSNR."""
-    return 16 + 65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]
-
-
-def y_psnr(a: np.ndarray, b: np.ndarray, crop: int = 4) -> float:
-    ya, yb = _y(a)[crop:-crop, crop:-crop], _y(b)[crop:-crop, crop:-crop]
-    return float(10 * np.log10(255.0**2 / np.mean((ya - yb) ** 2)))
 
 
 @pytest.mark.parametrize(("blocks", "upsamples", "prelu"), [(2, 1, 1), (3, 2, 8)])
@@ -62,6 +53,6 @@ def test_real_weights_load_safely_and_beat_bicubic(srgan_file: Path, shared_data
     assert out.min() >= 0 and out.max() <= 1
     lr8 = Image.fromarray((lr * 255).round().astype(np.uint8))
     bicubic = lr8.resize(hr.shape[1::-1], Image.Resampling.BICUBIC)
-    p_model = y_psnr(out, hr)
-    p_bicubic = y_psnr(np.asarray(bicubic, np.float32) / 255, hr)
+    p_model = luma_psnr(out, hr)
+    p_bicubic = luma_psnr(np.asarray(bicubic, np.float32) / 255, hr)
     assert p_model > p_bicubic + 0.5, (p_model, p_bicubic)

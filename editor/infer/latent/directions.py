@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from editor.core.atomic import atomic_write_bytes
 from editor.core.errors import LucidError
 from editor.infer.latent.generator import Generator
 
@@ -172,9 +173,8 @@ def boundary(
 
 def save_directions(directions: list[Direction] | dict[str, Direction], path: Path | str) -> None:
     items = list(directions.values()) if isinstance(directions, dict) else list(directions)
-    Path(path).write_text(
-        json.dumps({"lucid_directions": 1, "directions": [d.to_json() for d in items]}, indent=1)
-    )
+    text = json.dumps({"lucid_directions": 1, "directions": [d.to_json() for d in items]}, indent=1)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def load_directions(path: Path | str) -> list[Direction]:

@@ -14,7 +14,7 @@ paints them as background in a trimap, which overrides the automatic one whereve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -80,8 +80,11 @@ def _feature_homography(photo8: np.ndarray, plate8: np.ndarray) -> Alignment:
     return Alignment(h / h[2, 2], "features", matches=len(good), inliers=n_in)
 
 
-def _ecc_refine(photo8: np.ndarray, plate8: np.ndarray, align: Alignment, bg_mask: np.ndarray) -> Alignment:
-    """Refine the homography by ECC on a downscaled copy, counting only likely-background pixels."""
+def _ecc_refine(
+    photo8: np.ndarray, plate8: np.ndarray, align: Alignment, bg_mask: np.ndarray, motion: int
+) -> Alignment:
+    """Refine the plate → photo mapping by ECC with `motion` (a cv2.MOTION_* model) on a downscaled
+    copy, counting only likely-background pixels."""
     h, w = photo8.shape
     s = min(1.0, ALIGN_MAX_SIDE / max(h, w))
     size = (max(round(w * s), 8), max(round(h * s), 8))
@@ -89,33 +92,72 @@ def _ecc_refine(photo8: np.ndarray, plate8: np.ndarray, align: Alignment, bg_mas
     photo_s = cv2.resize(photo8, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     plate_s = cv2.resize(plate8, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     h_small = scale @ align.homography @ np.linalg.inv(scale)  # plate → photo, small coordinates
-    warp = np.linalg.inv(h_small).astype(np.float32)  # ECC maps template (photo) → input (plate)
+    warp = np.linalg.inv(h_small)  # ECC maps template (photo) → input (plate)
     warp /= warp[2, 2]
     # findTransformECC's mask lives in the input image's (the plate's) coordinates.
     mask_photo = cv2.resize(bg_mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_NEAREST)
     mask_plate = cv2.warpPerspective(mask_photo, np.linalg.inv(warp), size, flags=cv2.INTER_NEAREST)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-6)
+    init = warp if motion == cv2.MOTION_HOMOGRAPHY else warp[:2]
     try:
-        cc, warp = cv2.findTransformECC(
-            photo_s, plate_s, warp, cv2.MOTION_HOMOGRAPHY, criteria, mask_plate, 5
+        cc, found = cv2.findTransformECC(
+            photo_s, plate_s, init.astype(np.float32), motion, criteria, mask_plate, 5
         )
     except cv2.error:
-        return Alignment(
-            align.homography, align.method + " (ECC did not converge)", align.matches, align.inliers
-        )
+        return replace(align, method=align.method + f" ({_MOTION_NAMES[motion]} ECC did not converge)")
+    warp = np.vstack([found, [0.0, 0.0, 1.0]]) if found.shape[0] == 2 else found.astype(np.float64)
     h_full = np.linalg.inv(scale) @ np.linalg.inv(warp.astype(np.float64)) @ scale
-    return Alignment(h_full / h_full[2, 2], align.method + " + ECC", align.matches, align.inliers, float(cc))
+    method = align.method + f" + {_MOTION_NAMES[motion]} ECC"
+    return Alignment(h_full / h_full[2, 2], method, align.matches, align.inliers, float(cc))
+
+
+_MOTION_NAMES = {cv2.MOTION_TRANSLATION: "translation", cv2.MOTION_HOMOGRAPHY: "homography"}
+
+
+def _likely_background(
+    photo8: np.ndarray, plate8: np.ndarray, homography: np.ndarray, prior: np.ndarray | None = None
+) -> np.ndarray:
+    """Pixels where the plate, mapped by `homography`, matches the photo (the subject differs).
+
+    Without a `prior` (the plate may still be pixels off) the best-matching 60 % count. With the
+    previous stage's mask as `prior`, the plate's exposure is matched on it first and pixels within a
+    few noise levels count, then the subject is grown by a margin: a percentile cut would drop the
+    textured background, where the remaining misalignment shows and which ECC needs most.
+    """
+    h, w = photo8.shape
+    warped = cv2.warpPerspective(plate8, homography, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(
+        np.float32
+    )
+    photo = photo8.astype(np.float32)
+    if prior is None or prior.sum() < 64:
+        diff = cv2.GaussianBlur(np.abs(photo - warped), (0, 0), 2.0)
+        return diff < max(np.percentile(diff, 60), 4)
+    gain, offset = np.polyfit(warped[prior], photo[prior], 1)
+    diff = cv2.GaussianBlur(np.abs(photo - (gain * warped + offset)), (0, 0), 2.0)
+    subject = (diff > max(3.0 * np.median(diff[prior]), 4.0)).astype(np.uint8)
+    margin = max(2, round(0.01 * max(h, w)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    mask = cv2.dilate(subject, k) == 0
+    return mask if mask.mean() > 0.05 else prior  # almost all "subject": keep the coarser mask
 
 
 def align_plate(image: np.ndarray, plate: np.ndarray) -> tuple[np.ndarray, np.ndarray, Alignment]:
-    """Warp `plate` onto `image`; return (aligned plate RGB, valid-pixel mask, alignment)."""
+    """Warp `plate` onto `image`; return (aligned plate RGB, valid-pixel mask, alignment).
+
+    Coarse to fine, so that a few-parameter model fixes the background mask before the eight-parameter
+    homography sees it: the mask taken from a misaligned plate counts subject edges as background,
+    and a homography fitted to those bends (scale, shear) to match them instead of the background.
+    Without feature matches (small or low-texture photos) a translation-only ECC gives the start;
+    each stage then takes its background mask from the previous stage's alignment.
+    """
     photo8, plate8 = _grey8(image), _grey8(plate)
     h, w = photo8.shape
     align = _feature_homography(photo8, plate8)
-    warped8 = cv2.warpPerspective(plate8, align.homography, (w, h), borderMode=cv2.BORDER_REPLICATE)
-    diff = cv2.GaussianBlur(cv2.absdiff(photo8, warped8), (0, 0), 2.0)
-    likely_bg = diff < max(np.percentile(diff, 60), 4)
-    align = _ecc_refine(photo8, plate8, align, likely_bg)
+    mask = _likely_background(photo8, plate8, align.homography)
+    if align.method != "features":
+        align = _ecc_refine(photo8, plate8, align, mask, cv2.MOTION_TRANSLATION)
+    mask = _likely_background(photo8, plate8, align.homography, prior=mask)
+    align = _ecc_refine(photo8, plate8, align, mask, cv2.MOTION_HOMOGRAPHY)
     flags = cv2.INTER_LINEAR
     aligned = cv2.warpPerspective(
         np.ascontiguousarray(plate[..., :3], dtype=np.float32),
