@@ -4,7 +4,8 @@
 2. Exact-alpha synthetic test (pymatting's 32×32): error per engine.
 3. Plate matting on synthetic composites made here (RGBA subjects over real photos; the plate is the
    background shifted a few pixels, with an exposure change and sensor noise): SAD/MSE of plate
-   matting vs (a) plain difference keying and (b) closed-form on an automatic trimap; s/megapixel.
+   matting vs (a) plain difference keying and (b) closed-form on an automatic trimap, each on the raw
+   plate and on the aligned, exposure-matched plate (the fair baseline); s/megapixel.
 4. The real photo + plate pair (BackgroundMattingV2): cut-out and composite, before and after a
    scripted user trimap correction for the car door that differs between the shots.
 5. numba: cold (empty cache) vs warm import of pymatting, measured in fresh processes.
@@ -170,29 +171,31 @@ def auto_trimap_cf(photo: np.ndarray, plate: np.ndarray) -> np.ndarray:
 
 
 def bench_plate(out: Path) -> None:
+    """Plate matting against keying on the raw plate *and* on the aligned, exposure-matched plate
+    (plate matting's own first two steps): the fair baseline says what the matting adds on top."""
     rows = []
-    totals = {"plate": 0.0, "diff": 0.0, "cf": 0.0}
+    labels = ("plate", "diff", "diff aligned", "cf", "cf aligned")
+    totals = dict.fromkeys(labels, 0.0)
     for seed, (name, (fg, alpha)) in enumerate(subjects().items()):
         background = load_rgb(DATA / BACKGROUNDS[name])
         photo, plate = make_composite(fg, alpha, background, seed)
         t0 = time.perf_counter()
         result = plate_matte(photo, plate)
         seconds = time.perf_counter() - t0
-        key = difference_key(photo, plate)
-        cf = auto_trimap_cf(photo, plate)
-        mp = alpha.size / 1e6
-        for label, est in [("plate", result.alpha), ("diff", key), ("cf", cf)]:
+        estimates = {
+            "plate": result.alpha,
+            "diff": difference_key(photo, plate),
+            "diff aligned": difference_key(photo, result.background),
+            "cf": auto_trimap_cf(photo, plate),
+            "cf aligned": auto_trimap_cf(photo, result.background),
+        }
+        for label, est in estimates.items():
             totals[label] += sad(est, alpha)
         rows.append(
             [
                 f"{name} {alpha.shape[1]}×{alpha.shape[0]}",
-                sad(result.alpha, alpha),
-                mse(result.alpha, alpha),
-                sad(key, alpha),
-                mse(key, alpha),
-                sad(cf, alpha),
-                mse(cf, alpha),
-                seconds / mp,
+                *[f"{sad(est, alpha):.4g} / {mse(est, alpha):.4g}" for est in estimates.values()],
+                seconds / (alpha.size / 1e6),
             ]
         )
         stem = out / "synthetic" / name
@@ -200,27 +203,20 @@ def bench_plate(out: Path) -> None:
         save(stem.with_name(f"{name}_plate.png"), plate)
         save(stem.with_name(f"{name}_alpha_gt.png"), alpha)
         save(stem.with_name(f"{name}_alpha_plate.png"), result.alpha)
-        save(stem.with_name(f"{name}_alpha_diffkey.png"), key)
+        save(stem.with_name(f"{name}_alpha_diffkey.png"), estimates["diff"])
+        save(stem.with_name(f"{name}_alpha_diffkey_aligned.png"), estimates["diff aligned"])
         save(stem.with_name(f"{name}_trimap.png"), result.trimap)
-    rows.append(["**total**", totals["plate"], "", totals["diff"], "", totals["cf"], "", ""])
+    rows.append(["**total SAD**", *[totals[k] for k in labels], ""])
     table(
-        "Plate matting on synthetic composites (SAD in thousands)",
-        [
-            "composite",
-            "plate SAD",
-            "plate MSE",
-            "diff-key SAD",
-            "diff-key MSE",
-            "auto-trimap CF SAD",
-            "auto-trimap CF MSE",
-            "plate s/MP",
-        ],
+        "Plate matting on synthetic composites (SAD in thousands / MSE); 'aligned' = keyed on the "
+        "aligned, exposure-matched plate",
+        ["composite", *[f"{k} SAD / MSE" for k in labels], "plate s/MP"],
         rows,
     )
-    ratio = totals["plate"] / totals["diff"]
-    print(
-        f"\nplate SAD / difference-key SAD = {ratio:.3f} (BAR ≤ 0.25: {'PASS' if ratio <= 0.25 else 'FAIL'})"
-    )
+    for base in ("diff", "diff aligned"):
+        ratio = totals["plate"] / totals[base]
+        verdict = "PASS" if ratio <= 0.25 else "FAIL"
+        print(f"\nplate SAD / {base}-key SAD = {ratio:.3f} (BAR ≤ 0.25: {verdict})")
 
 
 # --- 4. the real pair ---------------------------------------------------------------------------

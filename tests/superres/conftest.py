@@ -1,4 +1,4 @@
-"""Helpers for the super-resolution tests: tiny ncnn writers, small models, real weights when present."""
+"""Helpers for the super-resolution tests: tiny ncnn writers, small models, real weights when fetched."""
 
 from __future__ import annotations
 
@@ -10,19 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 SRGAN_REL = Path("weights/srgan_leftthomas_x4/netG_epoch_4_100.pth")
-
-
-def installed_model_file(model_id: str, name: str | None = None) -> Path | None:
-    """A file of a model installed in the user's models folder (after the README set-up), else None."""
-    from editor.infer.store import ModelStore
-
-    store = ModelStore()
-    try:
-        m = store.manifest(model_id)
-    except Exception:
-        return None
-    p = store.models_dir / model_id / (name or m.loadable_name)
-    return p if p.is_file() else None
 
 
 def compact_descriptor(*, num_feat: int = 16, num_conv: int = 4, scale: int = 4, seed: int = 0,
@@ -39,9 +26,8 @@ def compact_descriptor(*, num_feat: int = 16, num_conv: int = 4, scale: int = 4,
     return ModelLoader().load_from_state_dict(net.state_dict()).eval()
 
 
-def real_or_random_compact():
-    """The real animevideov3 compact model when installed, else random weights (plumbing only)."""
-    path = installed_model_file("realesr-animevideov3")
+def real_or_random_compact(path: Path | None):
+    """The real animevideov3 compact model from `path`, else random weights (plumbing only)."""
     if path is not None:
         from editor.infer.safe_load import load_model
 

@@ -1,5 +1,6 @@
 """ncnn → PyTorch conversion: exact on synthetic models written in ncnn's own format, and on the real
-Real-ESRGAN files against the ncnn runtime when both are on this machine."""
+Real-ESRGAN files (fetched into the test models cache) against the ncnn runtime (the `ncnn` package,
+in the dev extra)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import fp16_blob, fp32_blob, installed_model_file, to_ncnn_param
+from conftest import fp16_blob, fp32_blob, to_ncnn_param
+from PIL import Image
 
+from editor.core.metrics import psnr
 from editor.infer.convert.ncnn import NcnnFormatError, convert, load_ncnn
 from editor.infer.manifest import load_manifest
 
@@ -172,28 +175,30 @@ def test_convert_hook_writes_safetensors_the_store_can_load(tmp_path: Path) -> N
         assert torch.equal(desc.model(x), net(x))
 
 
-def _real_pair(model_id: str, stem: str) -> tuple[Path, Path]:
-    param = installed_model_file(model_id, f"{stem}.param")
-    binf = installed_model_file(model_id, f"{stem}.bin")
-    if param is None or binf is None:
-        pytest.skip(f"{model_id} is not installed here (`lucid models fetch {model_id}`)")
-    return param, binf
+def _photo_crop(shared_data: Path, side: int = 24) -> np.ndarray:
+    """A detailed crop (edges, texture, colour) of a real photo, CHW float32 in [0, 1]."""
+    img = np.asarray(Image.open(shared_data / "sr" / "realesrgan_inputs" / "OST_009.png").convert("RGB"))
+    y, x = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
+    return np.ascontiguousarray(img[y : y + side, x : x + side].transpose(2, 0, 1), np.float32) / 255
 
 
 @pytest.mark.parametrize(("model_id", "stem"), [("realesr-animevideov3", "realesr-animevideov3-x4"),
                                                 ("realesrgan-x4plus-anime", "realesrgan-x4plus-anime")])
-def test_real_wheel_model_matches_ncnn(model_id: str, stem: str) -> None:
-    """Real weights against the reference runtime: ≥ 45 dB (the issue's bar) on a real photo crop."""
+def test_real_wheel_model_matches_ncnn(model_id: str, stem: str, shared_data: Path, fetched_model) -> None:
+    """Real weights against the reference runtime: ≥ 45 dB (the issue's bar) on a real photo crop.
+
+    A converter that got the channel order wrong (the usual ncnn slip: BGR) must miss the bar."""
     from spandrel import ModelLoader
 
-    ncnn = pytest.importorskip("ncnn", reason="the ncnn runtime is in the bench extra only")
-    param, binf = _real_pair(model_id, stem)
+    ncnn = pytest.importorskip("ncnn", reason="the ncnn runtime (dev extra) is not installed")
+    folder = fetched_model(model_id).parent
+    param, binf = folder / f"{stem}.param", folder / f"{stem}.bin"
     _, state = load_ncnn(param, binf)
     desc = ModelLoader().load_from_state_dict({k: torch.from_numpy(v) for k, v in state.items()}).eval()
-    rng = np.random.default_rng(0)
-    x = np.clip(rng.normal(0.5, 0.2, (3, 24, 24)), 0, 1).astype(np.float32)
+    x = _photo_crop(shared_data)
     with torch.inference_mode():
         ours = desc(torch.from_numpy(x)[None])[0].numpy()
+        swapped = desc(torch.from_numpy(x[::-1].copy())[None])[0].numpy()[::-1]
     net = ncnn.Net()
     for opt in ("use_vulkan_compute", "use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic"):
         setattr(net.opt, opt, False)
@@ -203,6 +208,6 @@ def test_real_wheel_model_matches_ncnn(model_id: str, stem: str) -> None:
     ex.input("data", ncnn.Mat(x))
     _, out = ex.extract("output")
     ref = np.clip(np.array(out), 0, 1)
-    psnr = 10 * np.log10(1 / max(float(np.mean((ours - ref) ** 2)), 1e-20))
     assert ours.shape == ref.shape == (3, 96, 96)
-    assert psnr >= 45
+    assert psnr(np.clip(ours, 0, 1), ref) >= 45
+    assert psnr(np.clip(swapped, 0, 1), ref) < 45, "the bar cannot tell a BGR/RGB mix-up"

