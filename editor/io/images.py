@@ -150,6 +150,16 @@ def _open(src: _Source, max_pixels: int) -> Image.Image:
             Image.MAX_IMAGE_PIXELS = old
 
 
+def _let_pillow_decode(max_pixels: int) -> None:
+    """Raise Pillow's own bomb limit to ours (never lower it). Some decoders (TIFF's load_prepare)
+    check it again at decode time; our header check has already applied `max_pixels`, and one limit
+    must hold for every format (a 225 MP TIFF opens when a 225 MP PNG does)."""
+    with _PIL_LIMIT_LOCK:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageLoadError(f"{src.name}: the image has no pixels ({width}×{height})")
@@ -157,6 +167,7 @@ def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
         raise ImageTooLarge(
             f"{src.name}: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
             f"{max_pixels / 1e6:.0f} megapixels")
+    _let_pillow_decode(max_pixels)
 
 
 def _load(src: _Source, max_pixels: int) -> LoadedImage:

@@ -40,6 +40,7 @@ from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
 from editor.io.png16 import encode_png16
+from editor.io.safe_input import is_regular_file
 
 MIMETYPE = b"image/openraster"
 ORA_VERSION = "0.0.6"
@@ -191,6 +192,8 @@ def is_project(path: str | Path) -> bool:
 
 
 def _looks_like_ora(path: Path) -> bool:
+    if not is_regular_file(path):  # a FIFO named x.png would block open() forever
+        return False
     try:
         with path.open("rb") as fh:
             head = fh.read(54)

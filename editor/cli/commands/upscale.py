@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 
@@ -17,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("upscale", help="enlarge an image 1–4× with a super-resolution model")
     parser.add_argument("image", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
-    parser.add_argument("--scale", type=float, help="1–4, fractions allowed (default: the model's)")
+    parser.add_argument("--scale", type=paths.number_in(1, 4),
+                        help="1–4, fractions allowed (default: the model's)")
     parser.add_argument("--model", help="model id (default: the default super-resolution model); "
                         "see `lucid models list`")
     parser.add_argument("--tile", type=int, help="tile size in input pixels (default: from free memory)")
@@ -26,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     parser.add_argument("--models-dir", type=Path,
                         help="models folder (default: $LUCID_MODELS_DIR, else per-user)")
-    parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
+    parser.add_argument("--quality", type=paths.quality, default=92,
+                        help="JPEG/WebP quality 1–100 (default 92)")
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tile is not None and args.tile < 16:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
+    paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
     store = ModelStore(args.models_dir)
     model_id = _model_id(store, args.model)
     try:
