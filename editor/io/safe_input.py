@@ -28,7 +28,7 @@ def require_regular_file(path: str | os.PathLike[str], what: str = "") -> Path:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise ImageLoadError(f"{label}: file not found", str(path)) from None
+        raise ImageLoadError(f"{label}: does not exist", str(path)) from None
     except (OSError, ValueError) as exc:
         raise ImageLoadError(f"{label}: cannot read it ({exc})", str(path)) from exc
     if stat.S_ISDIR(mode):

@@ -82,8 +82,6 @@ def test_overwrite_replaces_atomically_after_the_job(photo, mask, capsys):
 
 @pytest.mark.parametrize("argv, words", [
     (["inpaint", "{photo}", "--mask", "{mask}", "-o", "{out}.png", "--seed", "-1"], "--seed"),
-    (["upscale", "{photo}", "-o", "{out}.png", "--scale", "0"], "--scale"),
-    (["upscale", "{photo}", "-o", "{out}.png", "--scale", "nan"], "--scale"),
     (["convert", "{photo}", "{out}.jpg", "--quality", "0"], "--quality"),
     (["latent-edit", "{photo}", "--generator", "{photo}", "--eyes", "1,2,3,4", "--mouth", "1,2",
       "-o", "{out}.png", "--seed", "-5"], "--seed"),
@@ -95,6 +93,16 @@ def test_bad_numbers_fail_in_argparse(photo, mask, tmp_path, capsys, argv, words
     assert exc.value.code == 2
     assert words in capsys.readouterr().err
     assert not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize("scale", ["0", "nan", "-2", "4.5"])
+def test_upscale_scale_checked_before_anything(photo, tmp_path, capsys, scale):
+    """--scale 0 used to mean ×4 silently; now any scale outside 1–4 is refused before a model loads."""
+    empty_models = tmp_path / "models"
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "o.png"), "--scale", scale,
+                 "--models-dir", str(empty_models)]) == 1
+    assert "Scale must be between 1 and 4" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
 
 
 def test_bad_suffix_fails_before_the_job(photo, mask, tmp_path, capsys):

@@ -7,6 +7,7 @@ a 16-bit source is processed in float and written back at 16 bits.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("upscale", help="enlarge an image 1–4× with a super-resolution model")
     parser.add_argument("image", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
-    parser.add_argument("--scale", type=paths.number_in(1, 4),
+    parser.add_argument("--scale", type=float,
                         help="1–4, fractions allowed (default: the model's)")
     parser.add_argument("--model", help="model id (default: the default super-resolution model); "
                         "see `lucid models list`")
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from editor.io.export import export_image
     from editor.io.images import load_image
 
+    if args.scale is not None and not (math.isfinite(args.scale) and 1 <= args.scale <= 4):
+        raise LucidError(f"Scale must be between 1 and 4, got {args.scale:g}.")
     if args.tile is not None and args.tile < 16:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
     paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
