@@ -40,7 +40,7 @@ from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
 from editor.io.png16 import encode_png16
-from editor.io.safe_input import is_regular_file
+from editor.io.safe_input import is_icc_profile, is_regular_file
 
 MIMETYPE = b"image/openraster"
 ORA_VERSION = "0.0.6"
@@ -368,6 +368,8 @@ class _Reader:
             return meta
         if info.get("icc_profile"):
             meta.icc_profile = self.read(str(info["icc_profile"]))
+            if not is_icc_profile(meta.icc_profile):
+                raise self.fail(f"{info['icc_profile']} is not an ICC colour profile")
         if info.get("exif"):
             meta.exif = self.read(str(info["exif"]))
         if isinstance(info.get("extra"), dict):

@@ -37,3 +37,18 @@ def require_regular_file(path: str | os.PathLike[str], what: str = "") -> Path:
         raise ImageLoadError(f"{label}: not a regular file (a pipe, socket or device); refusing to read it",
                              str(path))
     return path
+
+
+def is_icc_profile(data: bytes) -> bool:
+    """True when LittleCMS (Pillow's ImageCms) parses `data` as an ICC profile."""
+    import io
+
+    from PIL import ImageCms
+
+    if len(data) < 128:  # shorter than an ICC header
+        return False
+    try:
+        ImageCms.ImageCmsProfile(io.BytesIO(data))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return True
