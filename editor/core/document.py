@@ -330,7 +330,7 @@ class Document:
             cmds.emit_layer_dirty(self, layer, rect.translated(*layer.offset))
 
         if target == "pixels":
-            return (lambda: layer.pixels), notify_layer
+            return layer.own_pixels, notify_layer
         return (lambda: layer.mask), notify_layer
 
     # --- selection helpers (each one undo step) ------------------------------------------------------------

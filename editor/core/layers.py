@@ -124,21 +124,30 @@ class Layer:
 class PixelLayer(Layer):
     """A raster layer: H×W×4 RGBA, straight alpha, uint8 or uint16 (the document's depth).
 
-    `mask` is an optional layer mask, float32 H×W in [0, 1], 1 = the layer shows.
+    `mask` is an optional layer mask, float32 H×W in [0, 1], 1 = the layer shows. `shared=True` keeps a
+    read-only buffer that other layers also use (an .ora whose layers name one PNG decodes it once);
+    the first edit copies it (`own_pixels`).
     """
 
     kind = "pixel"
 
-    def __init__(self, name: str, pixels: np.ndarray, *, mask: np.ndarray | None = None, **kw) -> None:
+    def __init__(self, name: str, pixels: np.ndarray, *, mask: np.ndarray | None = None,
+                 shared: bool = False, **kw) -> None:
         super().__init__(name, **kw)
         if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"layer pixels must be H×W×4 uint8/uint16, got {pixels.shape} {pixels.dtype}")
         # Layers own their buffers: edits write in place, so a read-only view (np.asarray of a
         # decoded PIL image, a memory-mapped file) is copied once here rather than failing later.
-        self.pixels = _writable(pixels)
+        self.pixels = np.ascontiguousarray(pixels) if shared else _writable(pixels)
         if mask is not None:
             mask = _check_mask(mask, pixels.shape[:2])
         self.mask = mask
+
+    def own_pixels(self) -> np.ndarray:
+        """The pixel buffer, made this layer's own and writable first (copy-on-write of a shared one)."""
+        if not self.pixels.flags.writeable:
+            self.pixels = self.pixels.copy()
+        return self.pixels
 
     @property
     def width(self) -> int:

@@ -32,13 +32,20 @@ from PIL import Image
 
 from editor import __version__
 from editor.core.blend import BlendMode
+from editor.core.budget import (
+    MASK_BYTES_PER_PIXEL,
+    BudgetExceeded,
+    canvas_bytes,
+    current_budget,
+    layer_bytes,
+)
 from editor.core.document import Document, Metadata
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
-from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
+from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
 from editor.io.png16 import encode_png16
 from editor.io.safe_input import is_icc_profile, is_regular_file
 
@@ -211,7 +218,7 @@ def load_project(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> D
     try:
         with zipfile.ZipFile(path) as zf:
             return _Reader(name, zf, max_pixels).document(path)
-    except ProjectError:
+    except (ProjectError, BudgetExceeded):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise ProjectError(f"{name}: not an OpenRaster project (not a valid zip file)", str(exc)) from exc
@@ -231,6 +238,7 @@ class _Reader:
     max_pixels: int
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     layer_count: int = 0
+    decoded: dict[str, np.ndarray] = field(default_factory=dict)  # member → its one shared buffer
 
     def fail(self, what: str) -> ProjectError:
         return ProjectError(f"{self.name}: {what}")
@@ -257,14 +265,20 @@ class _Reader:
         lucid = self._lucid_json()
         elements = list(_walk(top))
         records = self._records_for(lucid, elements)
+        self._check_budget(width, height, lucid, elements, records)
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
         doc = Document(width, height, depth=depth, metadata=self._metadata(lucid))
         doc.root.children.extend(raw_layers.children)
+        converted: dict[int, np.ndarray] = {}  # shared buffers stay shared at the document's depth
         for layer in doc.all_layers():
-            if isinstance(layer, PixelLayer):
-                layer.pixels = convert_depth(layer.pixels, doc.dtype)
+            if isinstance(layer, PixelLayer) and layer.pixels.dtype != doc.dtype:
+                key = id(layer.pixels)
+                if key not in converted:
+                    converted[key] = convert_depth(layer.pixels, doc.dtype)
+                    converted[key].flags.writeable = False
+                layer.pixels = converted[key]
         if lucid:
             doc.active_layer = doc.find(str(lucid.get("active_layer"))) if lucid.get("active_layer") else None
             if lucid.get("selection"):
@@ -295,6 +309,42 @@ class _Reader:
             self.infos[posixpath.normpath(member)] = info
         if total > MAX_TOTAL_BYTES:
             raise self.fail("the project unpacks to more than 16 GiB; refusing it")
+
+    def _check_budget(self, width: int, height: int, lucid: dict[str, Any] | None,
+                      elements: list[ET.Element], records: list[dict[str, Any]]) -> None:
+        """Everything decoding will hold — the canvas, each distinct image member once (layers naming
+        the same PNG share it), each mask — summed from the headers and checked before any decoding."""
+        sizes: dict[str, tuple[int, int, int]] = {}
+        masks = 0
+        for elem, record in zip(elements, records, strict=True):
+            if elem.tag != "layer":
+                continue
+            for member in (elem.get("src"), record.get("pixels")):
+                if member and posixpath.normpath(str(member)) not in sizes:
+                    sizes[posixpath.normpath(str(member))] = self._header(str(member))
+            if record.get("mask"):
+                w, h, _ = self._header(str(record["mask"]))
+                masks += w * h * MASK_BYTES_PER_PIXEL
+        depth = 16 if (lucid or {}).get("depth") == 16 or any(d == 16 for *_, d in sizes.values()) else 8
+        layers = sum(layer_bytes(w, h, depth) for w, h, _ in sizes.values())
+        need = canvas_bytes(width, height) + masks + layers
+        current_budget().check(need, f"{self.name}: opening it ({width}×{height} canvas, "
+                                     f"{len(elements)} layer{'' if len(elements) == 1 else 's'})")
+
+    def _header(self, member: str) -> tuple[int, int, int]:
+        """(width, height, depth) of an image member from its first bytes, within the pixel limit."""
+        info = self.infos.get(posixpath.normpath(member))
+        if info is None or info.is_dir():
+            raise self.fail(f"missing part {member!r}; the project is incomplete")
+        with self.zf.open(info) as fh:
+            head = fh.read(1 << 16)
+        size = header_size(head, member) or header_size(self.read(member), member)
+        if size is None:
+            raise self.fail(f"a layer image is damaged ({member}: not an image Lucid can read)")
+        if size[0] * size[1] > self.max_pixels:
+            raise self.fail(f"{member} is {size[0]}×{size[1]}, over the limit of "
+                            f"{self.max_pixels / 1e6:.0f} megapixels")
+        return size
 
     def read(self, member: str) -> bytes:
         info = self.infos.get(posixpath.normpath(member))
@@ -426,7 +476,7 @@ class _Reader:
         if not record.get("mask"):
             if record.get("kind") == "result":
                 raise self.fail(f"result layer {name!r} has no mask")
-            return PixelLayer(name, visible_px, **common)
+            return PixelLayer(name, visible_px, shared=True, **common)
         pixels = self._image(str(record["pixels"])) if record.get("pixels") else visible_px
         mask = self._gray(str(record["mask"]), pixels.shape[:2])
         if pixels.shape != visible_px.shape:
@@ -436,16 +486,25 @@ class _Reader:
                 recipe = Recipe.from_dict(record.get("recipe") or {})
             except (ValueError, TypeError) as exc:
                 raise self.fail(f"layer {name!r}: its recipe is damaged ({exc})") from exc
-            return ResultLayer(name, pixels, mask, recipe, **common)
-        return PixelLayer(name, pixels, mask=mask, **common)
+            return ResultLayer(name, pixels, mask, recipe, shared=True, **common)
+        return PixelLayer(name, pixels, mask=mask, shared=True, **common)
 
     def _image(self, member: str) -> np.ndarray:
-        img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
-        return img.pixels
+        """Decoded pixels of a member, once per member: layers naming the same PNG share the buffer
+        (read-only; a layer copies it on its first edit)."""
+        key = posixpath.normpath(member)
+        if key not in self.decoded:
+            pixels = self._decode(member)
+            pixels.flags.writeable = False
+            self.decoded[key] = pixels
+        return self.decoded[key]
+
+    def _decode(self, member: str) -> np.ndarray:
+        return decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels).pixels
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
         """A 16-bit gray mask/selection as float32 [0, 1] of exactly `shape`."""
-        pixels = self._image(member)
+        pixels = self._decode(member)
         if pixels.shape[:2] != tuple(shape):
             raise self.fail(f"{member} is {pixels.shape[1]}×{pixels.shape[0]}, "
                             f"but its layer is {shape[1]}×{shape[0]}")

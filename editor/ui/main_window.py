@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from editor import __version__
+from editor.core.budget import check_document
 from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.layers import PixelLayer, ResultLayer
@@ -263,6 +264,11 @@ class MainWindow(QMainWindow):
     def new_document(self) -> Document | None:
         size = self.prompts.new_size()
         if size is None:
+            return None
+        try:
+            check_document(size[0], size[1], 8, "A new image")
+        except LucidError as exc:
+            self.prompts.error(exc.message, exc.detail)
             return None
         doc = Document(*size)
         white = np.full((size[1], size[0], 4), 255, np.uint8)

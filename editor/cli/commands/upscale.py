@@ -47,6 +47,23 @@ def _model_id(store, requested: str | None) -> str:
     return default.id
 
 
+def _check_memory_from_header(path: Path, model, scale: float | None) -> None:
+    """The input as a document and the upscaled output must fit the memory budget: checked from the
+    image header, before decoding (a 15000×15000 JPEG of 3.5 MB would need hundreds of GB)."""
+    from editor.core.budget import check_document
+    from editor.infer.tasks.superres import check_output_memory, output_size
+    from editor.io.images import header_size
+
+    header = header_size(path)
+    if header is None:
+        return  # the loader reports what is wrong with the file
+    w, h, depth = header
+    check_document(w, h, depth, f"{path.name}: opening it")
+    model_scale = int(getattr(model, "scale", 1))
+    out_h, out_w = output_size(h, w, {"scale": scale}, model_scale)
+    check_output_memory(h, w, model_scale, out_h, out_w)
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -69,11 +86,6 @@ def run(args: argparse.Namespace) -> int:
     except ModelNotInstalled as exc:
         raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
                          "(or `lucid models import FILE`) first.") from exc
-    img = load_image(args.image)
-    pixels = to_float(img.pixels)
-    if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
-        pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
-
     from editor.infer.device import resolve_device, set_cpu_threads
     from editor.infer.safe_load import load_model
     from editor.infer.tasks.superres import run as superres
@@ -81,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     set_cpu_threads()
     model = load_model(model_path)
+    _check_memory_from_header(args.image, model, args.scale)
+    img = load_image(args.image)
+    pixels = to_float(img.pixels)
+    if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
+        pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
     request = Request(task="superres", image=pixels, model_id=model_id, params=params,
                       context=TaskContext(device=device, load_model=lambda _id: model))
