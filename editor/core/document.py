@@ -314,7 +314,7 @@ class Document:
         if target == "selection":
             def notify_selection(rect: Rect) -> None:
                 self.events.selection.emit(rect)
-            return (lambda: self.selection), notify_selection
+            return self._own_selection, notify_selection
         if target not in ("pixels", "mask"):
             raise ValueError(f"target must be 'pixels', 'mask' or 'selection', not {target!r}")
         if not isinstance(layer, PixelLayer):
@@ -331,7 +331,13 @@ class Document:
 
         if target == "pixels":
             return layer.own_pixels, notify_layer
-        return (lambda: layer.mask), notify_layer
+        return layer.own_mask, notify_layer
+
+    def _own_selection(self) -> np.ndarray:
+        """The selection, copied first if a snapshot shares it (copy-on-write)."""
+        if not self.selection.flags.writeable:
+            self.selection = self.selection.copy()
+        return self.selection
 
     # --- selection helpers (each one undo step) ------------------------------------------------------------
 

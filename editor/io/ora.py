@@ -68,8 +68,11 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 # ----------------------------------------------------------------------------------------- save
 
-def save_project(doc: Document, path: str | Path) -> None:
-    """Write `doc` as OpenRaster, atomically (the old file survives any failure)."""
+def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None = None) -> None:
+    """Write `doc` as OpenRaster, atomically (the old file survives any failure).
+
+    `cache` (autosave): PNG bytes of read-only (snapshot) buffers from the previous save, reused when the
+    same buffers come again, so unchanged layers are not re-encoded; it is pruned to this save's."""
     path = Path(path)
     from editor.core.compositor import composite
 
@@ -77,12 +80,15 @@ def save_project(doc: Document, path: str | Path) -> None:
         merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
-            writer = _Writer(doc, zf)
+            writer = _Writer(doc, zf, cache)
             stack = writer.stack(doc.root, root=True)
             image = ET.Element("image", {"version": ORA_VERSION, "w": str(doc.width), "h": str(doc.height)})
             image.append(stack)
             zf.writestr("stack.xml", ET.tostring(image, encoding="utf-8", xml_declaration=True))
             writer.finish()
+            if cache is not None:
+                cache.clear()
+                cache.update(writer.used)
             merged_px = from_float(merged, doc.dtype)
             zf.writestr("mergedimage.png", _png(merged_px), compress_type=zipfile.ZIP_STORED)
             zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8)),
@@ -92,12 +98,29 @@ def save_project(doc: Document, path: str | Path) -> None:
         raise ProjectError(f"{path.name}: could not save the project ({reason})", str(exc)) from exc
 
 
+EncodeCache = dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], bytes]]
+
+
 class _Writer:
     """Walks the layer tree, writing PNG members and collecting Lucid's per-layer records."""
 
-    def __init__(self, doc: Document, zf: zipfile.ZipFile) -> None:
+    def __init__(self, doc: Document, zf: zipfile.ZipFile, cache: EncodeCache | None = None) -> None:
         self.doc, self.zf = doc, zf
         self.records: list[dict[str, Any]] = []
+        self.cache = cache
+        self.used: EncodeCache = {}
+
+    def _encoded(self, kind: str, arrays: tuple[np.ndarray, ...], encode) -> bytes:
+        """`encode()`, or its bytes from the cache when these exact read-only arrays were encoded before
+        (read-only buffers never change; the cache keeps them alive, so their ids stay unique)."""
+        if self.cache is None or any(a.flags.writeable for a in arrays):
+            return encode()
+        key = (kind, *(id(a) for a in arrays))
+        hit = self.cache.get(key)
+        if hit is None or any(x is not y for x, y in zip(hit[0], arrays, strict=True)):
+            hit = (arrays, encode())
+        self.used[key] = hit
+        return hit[1]
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
         attrs = {} if root else {**_common_attrs(group), "isolation": "isolate" if group.isolated else "auto"}
@@ -116,16 +139,18 @@ class _Writer:
         src = f"data/{layer.id}.png"
         record: dict[str, Any] = {"id": layer.id, "kind": layer.kind, "locked": layer.locked, "src": src,
                                   "pixels": None, "mask": None, "recipe": None}
-        pixels = layer.pixels
-        if layer.mask is not None:
+        pixels, mask = layer.pixels, layer.mask
+        if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], _png(pixels))
-            self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
-            pixels = _apply_mask(pixels, layer.mask)
+            self._write(record["pixels"], self._encoded("pixels", (pixels,), lambda: _png(pixels)))
+            self._write(record["mask"], self._encoded(
+                "mask", (mask,), lambda: encode_png16(from_float(mask, np.uint16))))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
-        self._write(src, _png(pixels))
+        visible = (pixels,) if mask is None else (pixels, mask)
+        self._write(src, self._encoded("visible", visible, lambda: _png(
+            pixels if mask is None else _apply_mask(pixels, mask))))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
