@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
     store) built by `editor.app.build_services`; without it the AI menu stays disabled."""
 
     active_document_changed = Signal(object)  # Document | None
+    document_closed = Signal(object)  # Document, after its tab closed (saved or discarded by the user)
 
     def __init__(
         self,
@@ -416,6 +417,7 @@ class MainWindow(QMainWindow):
         self.tabs.removeTab(index)
         tab.close_document()
         tab.deleteLater()
+        self.document_closed.emit(tab.doc)
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -430,6 +432,7 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(0)
             tab.close_document()
             tab.deleteLater()
+            self.document_closed.emit(tab.doc)
         self.layers_panel.set_document(None)
         self.history_panel.set_document(None)
         event.accept()
