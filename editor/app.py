@@ -147,8 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LucidError as exc:  # a broken settings file must not stop the editor from starting
         settings, settings_error = Settings(), exc
 
+    from editor.ui import autosave_wiring
+
     services = build_services(settings)
-    window = MainWindow(settings, services=services)
+    window = MainWindow(settings, services=services,
+                        on_settings_changed=lambda s: autosave_wiring.apply_settings(autosaver, s))
+    autosaver = autosave_wiring.install(window, settings)
     window.show()
     warm = warm_ups_wanted()
     if warm:
@@ -160,8 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings_error is not None:
         window.prompts.error(settings_error.message + " Using the defaults.", settings_error.detail)
 
+    recovered = autosave_wiring.offer_recovery(window, autosaver)
     files = list(args.files)
-    if not files and not args.no_sample and SAMPLE_PHOTO.is_file():
+    if not files and not recovered and not args.no_sample and SAMPLE_PHOTO.is_file():
         files = [SAMPLE_PHOTO]
     if files:
         QTimer.singleShot(0, lambda: window.open_paths(files))
@@ -170,12 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
+    app.aboutToQuit.connect(autosaver.shutdown)  # a clean quit: this session's recovery files go
     app.lastWindowClosed.connect(app.quit)
     try:
         with loop:
             loop.run_until_complete(closed.wait())
     finally:  # leave the QApplication as we found it (tests run main() more than once)
         app.aboutToQuit.disconnect(closed.set)
+        app.aboutToQuit.disconnect(autosaver.shutdown)
+        autosaver.shutdown(clean=False)  # (no-op after a clean quit) an exception keeps the files
         app.lastWindowClosed.disconnect(app.quit)
         asyncio.set_event_loop(None)
         services.shutdown()

@@ -12,12 +12,16 @@ Numba's compiled-code cache is set here, before anything imports numba, to a tes
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Autosave/recovery files of apps started by tests go to a throwaway folder, never the user's (where a
+# crash-recovery dialog would then wait for an answer at the next app start).
+os.environ.setdefault("LUCID_RECOVERY_DIR", tempfile.mkdtemp(prefix="lucid-recovery-tests-"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()

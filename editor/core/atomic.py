@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from editor.core.stale_temps import remove_stale_temps
+
 TEMP_SUFFIX = ".tmp"
 
 
@@ -35,6 +37,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    remove_stale_temps(folder)  # left by earlier saves that were killed before their rename
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=TEMP_SUFFIX, dir=folder)
     tmp = Path(tmp_name)
     try:

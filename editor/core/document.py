@@ -314,7 +314,7 @@ class Document:
         if target == "selection":
             def notify_selection(rect: Rect) -> None:
                 self.events.selection.emit(rect)
-            return (lambda: self.selection), notify_selection
+            return self._own_selection, notify_selection
         if target not in ("pixels", "mask"):
             raise ValueError(f"target must be 'pixels', 'mask' or 'selection', not {target!r}")
         if not isinstance(layer, PixelLayer):
@@ -330,8 +330,14 @@ class Document:
             cmds.emit_layer_dirty(self, layer, rect.translated(*layer.offset))
 
         if target == "pixels":
-            return (lambda: layer.pixels), notify_layer
-        return (lambda: layer.mask), notify_layer
+            return layer.own_pixels, notify_layer
+        return layer.own_mask, notify_layer
+
+    def _own_selection(self) -> np.ndarray:
+        """The selection, copied first if a snapshot shares it (copy-on-write)."""
+        if not self.selection.flags.writeable:
+            self.selection = self.selection.copy()
+        return self.selection
 
     # --- selection helpers (each one undo step) ------------------------------------------------------------
 

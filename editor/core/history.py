@@ -137,6 +137,11 @@ class History:
         self._saved = 0 if clean else None
         self._changed()
 
+    @property
+    def editing(self) -> bool:
+        """An edit (a brush stroke, a group) is open: its arrays are being written right now."""
+        return bool(self._open)
+
     def mark_saved(self) -> None:
         """The current state is what is on disk now."""
         self._saved = self._index

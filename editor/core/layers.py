@@ -124,21 +124,37 @@ class Layer:
 class PixelLayer(Layer):
     """A raster layer: H×W×4 RGBA, straight alpha, uint8 or uint16 (the document's depth).
 
-    `mask` is an optional layer mask, float32 H×W in [0, 1], 1 = the layer shows.
+    `mask` is an optional layer mask, float32 H×W in [0, 1], 1 = the layer shows. `shared=True` keeps
+    read-only buffers that others also use (an .ora whose layers name one PNG decodes it once; an
+    autosave snapshot reads them while the user edits on); the first edit copies them (`own_pixels`,
+    `own_mask`).
     """
 
     kind = "pixel"
 
-    def __init__(self, name: str, pixels: np.ndarray, *, mask: np.ndarray | None = None, **kw) -> None:
+    def __init__(self, name: str, pixels: np.ndarray, *, mask: np.ndarray | None = None,
+                 shared: bool = False, **kw) -> None:
         super().__init__(name, **kw)
         if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"layer pixels must be H×W×4 uint8/uint16, got {pixels.shape} {pixels.dtype}")
         # Layers own their buffers: edits write in place, so a read-only view (np.asarray of a
         # decoded PIL image, a memory-mapped file) is copied once here rather than failing later.
-        self.pixels = _writable(pixels)
+        self.pixels = np.ascontiguousarray(pixels) if shared else _writable(pixels)
         if mask is not None:
-            mask = _check_mask(mask, pixels.shape[:2])
+            mask = _check_mask(mask, pixels.shape[:2], shared)
         self.mask = mask
+
+    def own_pixels(self) -> np.ndarray:
+        """The pixel buffer, made this layer's own and writable first (copy-on-write of a shared one)."""
+        if not self.pixels.flags.writeable:
+            self.pixels = self.pixels.copy()
+        return self.pixels
+
+    def own_mask(self) -> np.ndarray | None:
+        """The mask, made this layer's own and writable first (copy-on-write of a shared one)."""
+        if self.mask is not None and not self.mask.flags.writeable:
+            self.mask = self.mask.copy()
+        return self.mask
 
     @property
     def width(self) -> int:
@@ -194,7 +210,8 @@ def _writable(array: np.ndarray) -> np.ndarray:
     return array if array.flags.writeable else array.copy()
 
 
-def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _check_mask(mask: np.ndarray, shape: tuple[int, ...], shared: bool = False) -> np.ndarray:
     if mask.shape != tuple(shape):
         raise ValueError(f"mask shape {mask.shape} does not match layer shape {tuple(shape)}")
-    return _writable(np.asarray(mask, dtype=np.float32))
+    mask = np.asarray(mask, dtype=np.float32)
+    return np.ascontiguousarray(mask) if shared else _writable(mask)

@@ -44,6 +44,7 @@ class Settings:
     models_dir: str = ""  # empty = the platform default (the inference store decides)
     compute_device: str = "auto"
     autosave_minutes: int = 5  # 0 = off
+    memory_budget_mb: int = 0  # document memory budget; 0 = automatic (editor.core.budget)
     schema: int = SETTINGS_SCHEMA
 
     def validate(self) -> Settings:
@@ -63,6 +64,10 @@ class Settings:
         if not 0 <= self.autosave_minutes <= 240:
             raise SettingsError(
                 f"Autosave interval must be 0 (off) to 240 minutes, not {self.autosave_minutes}."
+            )
+        if self.memory_budget_mb != 0 and not 256 <= self.memory_budget_mb <= 4 << 20:
+            raise SettingsError(
+                f"Memory budget must be 0 (automatic) or 256 to {4 << 20} MB, not {self.memory_budget_mb}."
             )
         return self
 

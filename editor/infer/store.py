@@ -16,13 +16,14 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from editor.core.atomic import atomic_copy, atomic_replace, atomic_write_bytes
 from editor.core.errors import LucidError
+from editor.infer import converted
 from editor.infer.api import CancelToken, InferenceError, ModelNotInstalled, Progress, ProgressFn, no_progress
 from editor.infer.download import ByteProgress, download, part_path, sha256_file
 from editor.infer.manifest import (
@@ -247,11 +248,31 @@ class ModelStore:
                 return f"{spec.name} has the wrong checksum"
         return ""
 
+    def _converted_problem(self, m: Manifest, loadable: Path, present: dict[str, tuple[Path | None, bool]],
+                           *, verify: bool) -> str:
+        """Why a converted file cannot be trusted: a source gone or wrong, no record, or a mismatch
+        with the sha256 recorded when it was converted ("" when it is fine)."""
+        for spec in m.files:
+            source = present[spec.name][0]
+            if source is None:
+                return f"its verified source {spec.name} is missing"
+            problem = self._file_problem(source, spec, verify=verify)
+            if problem:
+                return problem
+        expected = converted.recorded_sha256(loadable, {f.name: f.sha256 for f in m.files})
+        if expected is None:
+            return f"{loadable.name} has no checksum recorded at conversion"
+        sha = self.sha256(loadable) if verify else self._cached_sha(loadable)
+        if sha is not None and sha != expected:
+            return f"{loadable.name} does not match the checksum recorded when it was converted"
+        return ""
+
     def _info(self, m: Manifest, *, verify: bool = False) -> ModelInfo:
         present = {f.name: self._locate(m.id, f.name) for f in m.files}
         loadable, bundled = self._locate(m.id, m.loadable_name) if m.convert else present[m.files[0].name]
         if loadable is not None:
-            problem = "" if m.convert else self._file_problem(loadable, m.files[0], verify=verify)
+            problem = (self._converted_problem(m, loadable, present, verify=verify) if m.convert
+                       else self._file_problem(loadable, m.files[0], verify=verify))
             size = sum(p.stat().st_size for p, _ in present.values() if p is not None)
             if m.convert:
                 size += loadable.stat().st_size
@@ -296,9 +317,20 @@ class ModelStore:
         Raises `ModelNotInstalled` whose message says "… not installed — Download (N MB) or Import file…".
         """
         info = self.verify(model_id)
+        if info.status is ModelStatus.CORRUPT and info.manifest.convert is not None:
+            info = self._reconvert(info)
         if info.status is not ModelStatus.INSTALLED or info.path is None:
             raise ModelNotInstalled(model_id, info.not_installed_message(), detail=info.problem or None)
         return info.path
+
+    def _reconvert(self, info: ModelInfo) -> ModelInfo:
+        """A converted file that fails its check is rebuilt from its sources when they verify."""
+        m = info.manifest
+        try:
+            self._convert(m, no_progress, None)
+        except LucidError as exc:
+            return replace(info, problem=f"{info.problem}; converting again failed: {exc.message}")
+        return self._info(m, verify=True)
 
     def default_for(self, task: str) -> ModelInfo | None:
         """The model offered by default for a task: a commercial-use `default = true` one, installed first."""
@@ -391,6 +423,9 @@ class ModelStore:
             p, _ = self._locate(m.id, spec.name)
             if p is None:
                 raise InferenceError(f"{m.name}: {spec.name} is missing; Download or Import file… it first.")
+            if spec.sha256 is not None and self.sha256(p, cancel) != spec.sha256:
+                raise InferenceError(f"{m.name}: {spec.name} has the wrong checksum; Delete the model, "
+                                     "then Download or Import file… again.")
             files[spec.name] = p
         target = self.models_dir / m.id
         target.mkdir(parents=True, exist_ok=True)
@@ -402,6 +437,11 @@ class ModelStore:
                 out, files[m.files[0].name].stat().st_mode & 0o777
             )  # converters may write 0600 temp files
             atomic_replace(out, final)
+            sha = sha256_file(final, cancel)
+            sources = {f.name: f.sha256 for f in m.files if f.sha256 is not None}
+            atomic_write_bytes(converted.record_path(final),
+                               converted.record_text(sha, sources).encode("utf-8"))
+            self._remember(final, sha)
         except LucidError:
             raise
         except Exception as exc:

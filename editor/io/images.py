@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageCms
 
+from editor.core.budget import check_document
 from editor.core.document import Document, Metadata
 from editor.core.layers import PixelLayer
 from editor.core.pixels import from_float, to_rgba
@@ -110,10 +111,33 @@ def _guarded(src: _Source, max_pixels: int) -> LoadedImage:
         raise ImageLoadError(f"{src.name}: {_explain(exc)}", f"{type(exc).__name__}: {exc}") from exc
 
 
+def header_size(data: bytes | Path, name: str = "") -> tuple[int, int, int] | None:
+    """(width, height, depth 8|16) from the header alone — nothing is decoded — or None if the header
+    cannot be read this way (the full loader then decides). `data` may be the first bytes only."""
+    if isinstance(data, bytes) and data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        return width, height, 16 if data[24] == 16 else 8
+    src = _Source(name or "image", data=data) if isinstance(data, bytes) else _Source(data.name, path=data)
+    try:
+        with _open(src, DEFAULT_MAX_PIXELS) as im:
+            raw = _rawmode(im) or ""
+            sixteen = im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") or ";16" in raw
+            return im.width, im.height, 16 if sixteen else 8
+    except Exception:  # damaged or partial header: not for this function to report
+        return None
+
+
 def load_document(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Document:
-    """One-layer document from an image file, named after the file, not modified."""
+    """One-layer document from an image file, named after the file, not modified.
+
+    The memory budget is checked from the header before any pixel is decoded."""
     path = Path(path)
+    if path.is_file():
+        header = header_size(path)
+        if header is not None and header[0] * header[1] <= max_pixels:
+            check_document(*header, f"{path.name}: opening it")
     img = load_image(path, max_pixels=max_pixels)
+    check_document(img.width, img.height, img.depth, f"{path.name}: opening it")
     meta = Metadata(icc_profile=img.icc_profile, exif=img.exif, source_format=img.format,
                     extra={k: v for k, v in img.info.get("text", {}).items() if isinstance(v, str)})
     doc = Document(img.width, img.height, depth=img.depth, metadata=meta)
@@ -150,6 +174,16 @@ def _open(src: _Source, max_pixels: int) -> Image.Image:
             Image.MAX_IMAGE_PIXELS = old
 
 
+def _let_pillow_decode(max_pixels: int) -> None:
+    """Raise Pillow's own bomb limit to ours (never lower it). Some decoders (TIFF's load_prepare)
+    check it again at decode time; our header check has already applied `max_pixels`, and one limit
+    must hold for every format (a 225 MP TIFF opens when a 225 MP PNG does)."""
+    with _PIL_LIMIT_LOCK:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageLoadError(f"{src.name}: the image has no pixels ({width}×{height})")
@@ -157,6 +191,7 @@ def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
         raise ImageTooLarge(
             f"{src.name}: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
             f"{max_pixels / 1e6:.0f} megapixels")
+    _let_pillow_decode(max_pixels)
 
 
 def _load(src: _Source, max_pixels: int) -> LoadedImage:

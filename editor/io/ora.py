@@ -32,14 +32,22 @@ from PIL import Image
 
 from editor import __version__
 from editor.core.blend import BlendMode
+from editor.core.budget import (
+    MASK_BYTES_PER_PIXEL,
+    BudgetExceeded,
+    canvas_bytes,
+    current_budget,
+    layer_bytes,
+)
 from editor.core.document import Document, Metadata
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
-from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
+from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
 from editor.io.png16 import encode_png16
+from editor.io.safe_input import is_icc_profile, is_regular_file
 
 MIMETYPE = b"image/openraster"
 ORA_VERSION = "0.0.6"
@@ -60,8 +68,11 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 # ----------------------------------------------------------------------------------------- save
 
-def save_project(doc: Document, path: str | Path) -> None:
-    """Write `doc` as OpenRaster, atomically (the old file survives any failure)."""
+def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None = None) -> None:
+    """Write `doc` as OpenRaster, atomically (the old file survives any failure).
+
+    `cache` (autosave): PNG bytes of read-only (snapshot) buffers from the previous save, reused when the
+    same buffers come again, so unchanged layers are not re-encoded; it is pruned to this save's."""
     path = Path(path)
     from editor.core.compositor import composite
 
@@ -69,12 +80,15 @@ def save_project(doc: Document, path: str | Path) -> None:
         merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
-            writer = _Writer(doc, zf)
+            writer = _Writer(doc, zf, cache)
             stack = writer.stack(doc.root, root=True)
             image = ET.Element("image", {"version": ORA_VERSION, "w": str(doc.width), "h": str(doc.height)})
             image.append(stack)
             zf.writestr("stack.xml", ET.tostring(image, encoding="utf-8", xml_declaration=True))
             writer.finish()
+            if cache is not None:
+                cache.clear()
+                cache.update(writer.used)
             merged_px = from_float(merged, doc.dtype)
             zf.writestr("mergedimage.png", _png(merged_px), compress_type=zipfile.ZIP_STORED)
             zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8)),
@@ -84,12 +98,29 @@ def save_project(doc: Document, path: str | Path) -> None:
         raise ProjectError(f"{path.name}: could not save the project ({reason})", str(exc)) from exc
 
 
+EncodeCache = dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], bytes]]
+
+
 class _Writer:
     """Walks the layer tree, writing PNG members and collecting Lucid's per-layer records."""
 
-    def __init__(self, doc: Document, zf: zipfile.ZipFile) -> None:
+    def __init__(self, doc: Document, zf: zipfile.ZipFile, cache: EncodeCache | None = None) -> None:
         self.doc, self.zf = doc, zf
         self.records: list[dict[str, Any]] = []
+        self.cache = cache
+        self.used: EncodeCache = {}
+
+    def _encoded(self, kind: str, arrays: tuple[np.ndarray, ...], encode) -> bytes:
+        """`encode()`, or its bytes from the cache when these exact read-only arrays were encoded before
+        (read-only buffers never change; the cache keeps them alive, so their ids stay unique)."""
+        if self.cache is None or any(a.flags.writeable for a in arrays):
+            return encode()
+        key = (kind, *(id(a) for a in arrays))
+        hit = self.cache.get(key)
+        if hit is None or any(x is not y for x, y in zip(hit[0], arrays, strict=True)):
+            hit = (arrays, encode())
+        self.used[key] = hit
+        return hit[1]
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
         attrs = {} if root else {**_common_attrs(group), "isolation": "isolate" if group.isolated else "auto"}
@@ -108,16 +139,18 @@ class _Writer:
         src = f"data/{layer.id}.png"
         record: dict[str, Any] = {"id": layer.id, "kind": layer.kind, "locked": layer.locked, "src": src,
                                   "pixels": None, "mask": None, "recipe": None}
-        pixels = layer.pixels
-        if layer.mask is not None:
+        pixels, mask = layer.pixels, layer.mask
+        if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], _png(pixels))
-            self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
-            pixels = _apply_mask(pixels, layer.mask)
+            self._write(record["pixels"], self._encoded("pixels", (pixels,), lambda: _png(pixels)))
+            self._write(record["mask"], self._encoded(
+                "mask", (mask,), lambda: encode_png16(from_float(mask, np.uint16))))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
-        self._write(src, _png(pixels))
+        visible = (pixels,) if mask is None else (pixels, mask)
+        self._write(src, self._encoded("visible", visible, lambda: _png(
+            pixels if mask is None else _apply_mask(pixels, mask))))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
@@ -191,6 +224,8 @@ def is_project(path: str | Path) -> bool:
 
 
 def _looks_like_ora(path: Path) -> bool:
+    if not is_regular_file(path):  # a FIFO named x.png would block open() forever
+        return False
     try:
         with path.open("rb") as fh:
             head = fh.read(54)
@@ -208,7 +243,7 @@ def load_project(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> D
     try:
         with zipfile.ZipFile(path) as zf:
             return _Reader(name, zf, max_pixels).document(path)
-    except ProjectError:
+    except (ProjectError, BudgetExceeded):
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise ProjectError(f"{name}: not an OpenRaster project (not a valid zip file)", str(exc)) from exc
@@ -228,6 +263,7 @@ class _Reader:
     max_pixels: int
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     layer_count: int = 0
+    decoded: dict[str, np.ndarray] = field(default_factory=dict)  # member → its one shared buffer
 
     def fail(self, what: str) -> ProjectError:
         return ProjectError(f"{self.name}: {what}")
@@ -254,14 +290,20 @@ class _Reader:
         lucid = self._lucid_json()
         elements = list(_walk(top))
         records = self._records_for(lucid, elements)
+        self._check_budget(width, height, lucid, elements, records)
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
         doc = Document(width, height, depth=depth, metadata=self._metadata(lucid))
         doc.root.children.extend(raw_layers.children)
+        converted: dict[int, np.ndarray] = {}  # shared buffers stay shared at the document's depth
         for layer in doc.all_layers():
-            if isinstance(layer, PixelLayer):
-                layer.pixels = convert_depth(layer.pixels, doc.dtype)
+            if isinstance(layer, PixelLayer) and layer.pixels.dtype != doc.dtype:
+                key = id(layer.pixels)
+                if key not in converted:
+                    converted[key] = convert_depth(layer.pixels, doc.dtype)
+                    converted[key].flags.writeable = False
+                layer.pixels = converted[key]
         if lucid:
             doc.active_layer = doc.find(str(lucid.get("active_layer"))) if lucid.get("active_layer") else None
             if lucid.get("selection"):
@@ -292,6 +334,42 @@ class _Reader:
             self.infos[posixpath.normpath(member)] = info
         if total > MAX_TOTAL_BYTES:
             raise self.fail("the project unpacks to more than 16 GiB; refusing it")
+
+    def _check_budget(self, width: int, height: int, lucid: dict[str, Any] | None,
+                      elements: list[ET.Element], records: list[dict[str, Any]]) -> None:
+        """Everything decoding will hold — the canvas, each distinct image member once (layers naming
+        the same PNG share it), each mask — summed from the headers and checked before any decoding."""
+        sizes: dict[str, tuple[int, int, int]] = {}
+        masks = 0
+        for elem, record in zip(elements, records, strict=True):
+            if elem.tag != "layer":
+                continue
+            for member in (elem.get("src"), record.get("pixels")):
+                if member and posixpath.normpath(str(member)) not in sizes:
+                    sizes[posixpath.normpath(str(member))] = self._header(str(member))
+            if record.get("mask"):
+                w, h, _ = self._header(str(record["mask"]))
+                masks += w * h * MASK_BYTES_PER_PIXEL
+        depth = 16 if (lucid or {}).get("depth") == 16 or any(d == 16 for *_, d in sizes.values()) else 8
+        layers = sum(layer_bytes(w, h, depth) for w, h, _ in sizes.values())
+        need = canvas_bytes(width, height) + masks + layers
+        current_budget().check(need, f"{self.name}: opening it ({width}×{height} canvas, "
+                                     f"{len(elements)} layer{'' if len(elements) == 1 else 's'})")
+
+    def _header(self, member: str) -> tuple[int, int, int]:
+        """(width, height, depth) of an image member from its first bytes, within the pixel limit."""
+        info = self.infos.get(posixpath.normpath(member))
+        if info is None or info.is_dir():
+            raise self.fail(f"missing part {member!r}; the project is incomplete")
+        with self.zf.open(info) as fh:
+            head = fh.read(1 << 16)
+        size = header_size(head, member) or header_size(self.read(member), member)
+        if size is None:
+            raise self.fail(f"a layer image is damaged ({member}: not an image Lucid can read)")
+        if size[0] * size[1] > self.max_pixels:
+            raise self.fail(f"{member} is {size[0]}×{size[1]}, over the limit of "
+                            f"{self.max_pixels / 1e6:.0f} megapixels")
+        return size
 
     def read(self, member: str) -> bytes:
         info = self.infos.get(posixpath.normpath(member))
@@ -365,6 +443,8 @@ class _Reader:
             return meta
         if info.get("icc_profile"):
             meta.icc_profile = self.read(str(info["icc_profile"]))
+            if not is_icc_profile(meta.icc_profile):
+                raise self.fail(f"{info['icc_profile']} is not an ICC colour profile")
         if info.get("exif"):
             meta.exif = self.read(str(info["exif"]))
         if isinstance(info.get("extra"), dict):
@@ -421,7 +501,7 @@ class _Reader:
         if not record.get("mask"):
             if record.get("kind") == "result":
                 raise self.fail(f"result layer {name!r} has no mask")
-            return PixelLayer(name, visible_px, **common)
+            return PixelLayer(name, visible_px, shared=True, **common)
         pixels = self._image(str(record["pixels"])) if record.get("pixels") else visible_px
         mask = self._gray(str(record["mask"]), pixels.shape[:2])
         if pixels.shape != visible_px.shape:
@@ -431,16 +511,25 @@ class _Reader:
                 recipe = Recipe.from_dict(record.get("recipe") or {})
             except (ValueError, TypeError) as exc:
                 raise self.fail(f"layer {name!r}: its recipe is damaged ({exc})") from exc
-            return ResultLayer(name, pixels, mask, recipe, **common)
-        return PixelLayer(name, pixels, mask=mask, **common)
+            return ResultLayer(name, pixels, mask, recipe, shared=True, **common)
+        return PixelLayer(name, pixels, mask=mask, shared=True, **common)
 
     def _image(self, member: str) -> np.ndarray:
-        img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
-        return img.pixels
+        """Decoded pixels of a member, once per member: layers naming the same PNG share the buffer
+        (read-only; a layer copies it on its first edit)."""
+        key = posixpath.normpath(member)
+        if key not in self.decoded:
+            pixels = self._decode(member)
+            pixels.flags.writeable = False
+            self.decoded[key] = pixels
+        return self.decoded[key]
+
+    def _decode(self, member: str) -> np.ndarray:
+        return decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels).pixels
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
         """A 16-bit gray mask/selection as float32 [0, 1] of exactly `shape`."""
-        pixels = self._image(member)
+        pixels = self._decode(member)
         if pixels.shape[:2] != tuple(shape):
             raise self.fail(f"{member} is {pixels.shape[1]}×{pixels.shape[0]}, "
                             f"but its layer is {shape[1]}×{shape[0]}")

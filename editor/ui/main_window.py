@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from editor import __version__
+from editor.core.budget import check_document
 from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.layers import PixelLayer, ResultLayer
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
     store) built by `editor.app.build_services`; without it the AI menu stays disabled."""
 
     active_document_changed = Signal(object)  # Document | None
+    document_closed = Signal(object)  # Document, after its tab closed (saved or discarded by the user)
 
     def __init__(
         self,
@@ -264,6 +266,11 @@ class MainWindow(QMainWindow):
         size = self.prompts.new_size()
         if size is None:
             return None
+        try:
+            check_document(size[0], size[1], 8, "A new image")
+        except LucidError as exc:
+            self.prompts.error(exc.message, exc.detail)
+            return None
         doc = Document(*size)
         white = np.full((size[1], size[0], 4), 255, np.uint8)
         layer = PixelLayer("Background", white)
@@ -410,6 +417,7 @@ class MainWindow(QMainWindow):
         self.tabs.removeTab(index)
         tab.close_document()
         tab.deleteLater()
+        self.document_closed.emit(tab.doc)
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -424,6 +432,7 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(0)
             tab.close_document()
             tab.deleteLater()
+            self.document_closed.emit(tab.doc)
         self.layers_panel.set_document(None)
         self.history_panel.set_document(None)
         event.accept()

@@ -51,6 +51,13 @@ class PreferencesDialog(QDialog):
         self.autosave.setRange(0, 240)
         self.autosave.setSuffix(" min")
         self.autosave.setSpecialValueText("off")
+        self.memory_budget = QSpinBox()
+        self.memory_budget.setRange(0, 4 << 20)
+        self.memory_budget.setSingleStep(1024)
+        self.memory_budget.setSuffix(" MB")
+        self.memory_budget.setSpecialValueText("automatic")
+        self.memory_budget.setToolTip("Largest document (canvas and layers, decoded) Lucid opens or creates; "
+                                      "automatic = a quarter of this computer's memory.")
         self.error = QLabel()
         self.error.setStyleSheet("color: #c0392b")
         self.error.setWordWrap(True)
@@ -65,6 +72,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Models folder", models_row)
         form.addRow("Compute device", self.device)
         form.addRow("Autosave every", self.autosave)
+        form.addRow("Memory budget", self.memory_budget)
         buttons = QDialogButtonBox(_OK | _CANCEL)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -81,6 +89,7 @@ class PreferencesDialog(QDialog):
         self.models_dir.setText(s.models_dir)
         self.device.setCurrentText(s.compute_device)
         self.autosave.setValue(s.autosave_minutes)
+        self.memory_budget.setValue(s.memory_budget_mb)
 
     def edited(self) -> Settings:
         """The settings as the widgets show them (raises SettingsError if invalid)."""
@@ -92,6 +101,7 @@ class PreferencesDialog(QDialog):
             models_dir=self.models_dir.text().strip(),
             compute_device=self.device.currentText(),
             autosave_minutes=self.autosave.value(),
+            memory_budget_mb=self.memory_budget.value(),
         ).validate()
 
     def accept(self) -> None:

@@ -187,3 +187,16 @@ def test_decode_bytes_equals_file(shared_data):
     a = load_image(path)
     b = decode_image_bytes(io.BytesIO(path.read_bytes()).getvalue(), "x.png")
     np.testing.assert_array_equal(a.pixels, b.pixels)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".webp", ".jpg"])
+def test_one_pixel_limit_for_every_format(tmp_path, monkeypatch, suffix):
+    """Pillow's own bomb limit must not come back at decode time (TIFF's load_prepare checks it):
+    with Pillow's limit far below ours, every format under our limit opens."""
+    from PIL import Image as PILImage
+
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses > 200 px by itself
+    path = _save(PILImage.new("RGB", (40, 30), (9, 8, 7)), tmp_path, f"x{suffix}")
+    assert load_image(path, max_pixels=40 * 30).width == 40
+    with pytest.raises(ImageTooLarge):
+        load_image(path, max_pixels=40 * 30 - 1)

@@ -6,13 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("convert", help="convert an image or project to PNG, JPEG, TIFF or WebP")
     parser.add_argument("input", type=Path)
     parser.add_argument("output", type=Path, help="format from the suffix: .png .jpg .tif .webp")
-    parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
+    parser.add_argument("--quality", type=paths.quality, default=92,
+                        help="JPEG/WebP quality 1–100 (default 92)")
     parser.add_argument("--depth", type=int, choices=(8, 16), help="bits per channel (default: the source's)")
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -20,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from editor.io.export import export_image
     from editor.io.ora import open_any
 
+    paths.check_paths([args.input], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
     doc = open_any(args.input)
     notes = export_image(doc, args.output, quality=args.quality, depth=args.depth)
     for note in notes:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also write background.png and obstruction.png (RGBA) into DIR",
     )
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         raise LucidError(
             f"--reference must be between 1 and {n} (the number of frames), got {args.reference}"
         )
+    layer_files = [args.layers / "background.png", args.layers / "obstruction.png"] if args.layers else []
+    paths.check_paths(args.frames, [args.output, *layer_files], overwrite=args.overwrite,
+                      image_outputs=[args.output])
     frames = [to_float(load_image(p).pixels)[..., :3] for p in args.frames]
     sizes = {f.shape[:2] for f in frames}
     if len(sizes) > 1:

@@ -14,8 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from editor.io.ora import is_project, load_project
+    from editor.io.safe_input import require_regular_file
 
-    path: Path = args.file
+    path: Path = require_regular_file(args.file)
     if is_project(path):
         doc = load_project(path)
         print(f"{path.name}: OpenRaster project, {doc.width}×{doc.height}, {doc.depth}-bit RGBA")

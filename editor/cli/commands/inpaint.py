@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 ENGINES = ("patchmatch", "lama", "telea", "ns")
@@ -24,10 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="patchmatch",
                         help="patchmatch (default, classical), lama (needs the big-lama model), "
                         "telea or ns (diffusion baselines)")
-    parser.add_argument("--seed", type=int, default=0, help="another seed gives another fill (default 0)")
+    parser.add_argument("--seed", type=paths.seed, default=0,
+                        help="another seed gives another fill (default 0)")
     parser.add_argument("--models-dir", type=Path,
                         help="models folder (default: $LUCID_MODELS_DIR, else per-user)")
-    parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
+    parser.add_argument("--quality", type=paths.quality, default=92,
+                        help="JPEG/WebP quality 1–100 (default 92)")
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from editor.io.export import export_image
     from editor.io.images import load_image
 
+    paths.check_paths([args.image, args.mask], [args.output], overwrite=args.overwrite,
+                      image_outputs=[args.output])
     img = load_image(args.image)
     mask_img = load_image(args.mask)
     if (mask_img.width, mask_img.height) != (img.width, img.height):

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 
@@ -58,16 +59,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--finetune", type=int, default=0, help="generator fine-tuning steps (default 0)")
     p.add_argument("--space", choices=("w", "w+"), default="w+")
     p.add_argument("--mode", choices=("reconstruct", "superres", "inpaint"), default="reconstruct")
-    p.add_argument("--scale", type=int, default=4, help="superres: how much smaller the face is (default 4)")
+    p.add_argument("--scale", type=paths.number_in(1, 64, integer=True), default=4,
+                   help="superres: how much smaller the face is (default 4)")
     p.add_argument("--mask", type=Path, help="inpaint: the part to fill; otherwise: where to composite")
     p.add_argument(
         "--replace-face",
         action="store_true",
         help="paste the generated face itself (colour-matched) instead of only the edit's change",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=paths.seed, default=0)
     p.add_argument("--crop-out", type=Path, help="also write the edited face crop here")
     p.add_argument("-o", "--output", type=Path, required=True)
+    paths.add_overwrite(p)
     p.set_defaults(func=run)
 
 
@@ -83,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     bad = [n for n, a in args.edit if not n or a != a]
     if bad or any(not n for n, _ in args.edit):
         raise LucidError("--edit needs NAME=AMOUNT, e.g. --edit pca0=2")
+    paths.check_paths([args.image, args.generator, args.mask, *args.direction], [args.output, args.crop_out],
+                      overwrite=args.overwrite, image_outputs=[args.output, args.crop_out])
     photo = to_float(load_image(args.image).pixels)
     mask = None
     inputs = {}

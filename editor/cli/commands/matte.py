@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="closed-form (default), KNN or large-kernel matting",
     )
     parser.add_argument("--background", help="composite over this: a colour, an image file, or 'blur'")
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.corrections is not None and args.plate is None:
         raise LucidError("--corrections only applies with --plate (with --trimap, edit the trimap itself).")
+    background_file = Path(args.background) if args.background and Path(args.background).is_file() else None
+    paths.check_paths([args.image, args.trimap, args.plate, args.corrections, background_file], [args.output],
+                      overwrite=args.overwrite, image_outputs=[args.output])
     image = _load(args.image, "image")[..., :3]
     background = _background(args.background, image.shape[:2]) if args.background else None
     inputs = {}

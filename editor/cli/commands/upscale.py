@@ -7,9 +7,11 @@ a 16-bit source is processed in float and written back at 16 bits.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+from editor.cli import paths
 from editor.core.errors import LucidError
 
 
@@ -17,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("upscale", help="enlarge an image 1–4× with a super-resolution model")
     parser.add_argument("image", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
-    parser.add_argument("--scale", type=float, help="1–4, fractions allowed (default: the model's)")
+    parser.add_argument("--scale", type=float,
+                        help="1–4, fractions allowed (default: the model's)")
     parser.add_argument("--model", help="model id (default: the default super-resolution model); "
                         "see `lucid models list`")
     parser.add_argument("--tile", type=int, help="tile size in input pixels (default: from free memory)")
@@ -26,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     parser.add_argument("--models-dir", type=Path,
                         help="models folder (default: $LUCID_MODELS_DIR, else per-user)")
-    parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
+    parser.add_argument("--quality", type=paths.quality, default=92,
+                        help="JPEG/WebP quality 1–100 (default 92)")
+    paths.add_overwrite(parser)
     parser.set_defaults(func=run)
 
 
@@ -42,6 +47,23 @@ def _model_id(store, requested: str | None) -> str:
     return default.id
 
 
+def _check_memory_from_header(path: Path, model, scale: float | None) -> None:
+    """The input as a document and the upscaled output must fit the memory budget: checked from the
+    image header, before decoding (a 15000×15000 JPEG of 3.5 MB would need hundreds of GB)."""
+    from editor.core.budget import check_document
+    from editor.infer.tasks.superres import check_output_memory, output_size
+    from editor.io.images import header_size
+
+    header = header_size(path)
+    if header is None:
+        return  # the loader reports what is wrong with the file
+    w, h, depth = header
+    check_document(w, h, depth, f"{path.name}: opening it")
+    model_scale = int(getattr(model, "scale", 1))
+    out_h, out_w = output_size(h, w, {"scale": scale}, model_scale)
+    check_output_memory(h, w, model_scale, out_h, out_w)
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -52,8 +74,11 @@ def run(args: argparse.Namespace) -> int:
     from editor.io.export import export_image
     from editor.io.images import load_image
 
+    if args.scale is not None and not (math.isfinite(args.scale) and 1 <= args.scale <= 4):
+        raise LucidError(f"Scale must be between 1 and 4, got {args.scale:g}.")
     if args.tile is not None and args.tile < 16:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
+    paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
     store = ModelStore(args.models_dir)
     model_id = _model_id(store, args.model)
     try:
@@ -61,11 +86,6 @@ def run(args: argparse.Namespace) -> int:
     except ModelNotInstalled as exc:
         raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
                          "(or `lucid models import FILE`) first.") from exc
-    img = load_image(args.image)
-    pixels = to_float(img.pixels)
-    if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
-        pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
-
     from editor.infer.device import resolve_device, set_cpu_threads
     from editor.infer.safe_load import load_model
     from editor.infer.tasks.superres import run as superres
@@ -73,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     set_cpu_threads()
     model = load_model(model_path)
+    _check_memory_from_header(args.image, model, args.scale)
+    img = load_image(args.image)
+    pixels = to_float(img.pixels)
+    if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
+        pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
     request = Request(task="superres", image=pixels, model_id=model_id, params=params,
                       context=TaskContext(device=device, load_model=lambda _id: model))

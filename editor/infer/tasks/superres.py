@@ -39,6 +39,11 @@ MIN_SCALE, MAX_SCALE = 1.0, 4.0
 # architectures (a user's SwinIR, say) get a deliberately larger guess.
 _BYTES_PER_INPUT_PX = {"ESRGAN": 14_000, "SRGAN": 12_500, "Compact": 1_000}
 _DEFAULT_BYTES_PER_PX = 32_000
+# Whole-output buffers: run_tiled's float64 accumulator (24 B/px for RGB) and weights (8) and its
+# float32 result (12) at the model's scale; the Lanczos result, the alpha and the written copy at the
+# final size (12 + 4 + 16).
+_TILED_BYTES_PER_PX = 44
+_FINAL_BYTES_PER_PX = 32
 # On the CPU a bigger tile only saves overlap work, so tiles get at most this much working memory:
 # that keeps a 1024² → 4096² x4plus job near 2 GB of RSS (bench: rss) on any machine.
 _CPU_WORK_BUDGET = 1 << 30
@@ -121,6 +126,15 @@ def plan(image_shape: tuple[int, ...], model: Any, params: dict[str, Any], devic
         raise InferenceError(f"Tile size {tile} is too small for an overlap of {overlap} pixels; "
                              f"use at least {max(16, overlap + 8)}.")
     return Plan(out_h, out_w, model_scale, tile, overlap)
+
+
+def check_output_memory(h: int, w: int, model_scale: int, out_h: int, out_w: int) -> None:
+    """Refuse, before anything is allocated, an output larger than the document memory budget."""
+    from editor.core.budget import current_budget
+
+    tiled = h * model_scale * w * model_scale * _TILED_BYTES_PER_PX
+    need = tiled + out_h * out_w * _FINAL_BYTES_PER_PX
+    current_budget().check(need, f"Upscaling {w}×{h} to {out_w}×{out_h}")
 
 
 def choose_tile(h: int, w: int, model: Any, device: str) -> int:
@@ -250,6 +264,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         raise InferenceError(f"Model '{request.model_id}' is not an RGB upscaler "
                              f"({getattr(model, 'input_channels', '?')} input channels).")
     p = plan(rgb.shape, model, params, ctx.device, ctx.max_tile)
+    check_output_memory(rgb.shape[0], rgb.shape[1], p.model_scale, p.out_h, p.out_w)
     from editor.infer.device import use_half
 
     half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
