@@ -9,6 +9,9 @@ Layout written:
   data/lucid/masks/<id>.png     16-bit gray masks
   mergedimage.png               our composite;  Thumbnails/thumbnail.png  ≤ 256 px
 
+Every colour PNG carries the document's ICC profile in an iCCP chunk (sRGB's when it has none), so
+Krita/GIMP show the pixels as Lucid does; a group Lucid composites isolated is written isolated.
+
 Reading never extracts to disk: members are read into memory after their names, declared sizes
 and compression ratios are checked, and XML goes through defusedxml.
 """
@@ -38,6 +41,7 @@ from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
+from editor.io.icc import document_profile, is_rgb_profile
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
 from editor.io.png16 import encode_png16
 
@@ -65,6 +69,7 @@ def save_project(doc: Document, path: str | Path) -> None:
     path = Path(path)
     from editor.core.compositor import composite
 
+    icc = document_profile(doc.metadata.icc_profile)
     try:
         merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -76,8 +81,8 @@ def save_project(doc: Document, path: str | Path) -> None:
             zf.writestr("stack.xml", ET.tostring(image, encoding="utf-8", xml_declaration=True))
             writer.finish()
             merged_px = from_float(merged, doc.dtype)
-            zf.writestr("mergedimage.png", _png(merged_px), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8)),
+            zf.writestr("mergedimage.png", _png(merged_px, icc), compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8), icc),
                         compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -89,10 +94,14 @@ class _Writer:
 
     def __init__(self, doc: Document, zf: zipfile.ZipFile) -> None:
         self.doc, self.zf = doc, zf
+        self.icc = document_profile(doc.metadata.icc_profile)
         self.records: list[dict[str, Any]] = []
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
-        attrs = {} if root else {**_common_attrs(group), "isolation": "isolate" if group.isolated else "auto"}
+        from editor.core.compositor import renders_isolated
+
+        isolation = "isolate" if not root and renders_isolated(group) else "auto"
+        attrs = {} if root else {**_common_attrs(group), "isolation": isolation}
         elem = ET.Element("stack", attrs)
         if not root:
             self.records.append({"id": group.id, "kind": group.kind, "locked": group.locked,
@@ -112,12 +121,12 @@ class _Writer:
         if layer.mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], _png(pixels))
+            self._write(record["pixels"], _png(pixels, self.icc))
             self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
             pixels = _apply_mask(pixels, layer.mask)
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
-        self._write(src, _png(pixels))
+        self._write(src, _png(pixels, self.icc))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
@@ -158,19 +167,21 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _png(pixels: np.ndarray) -> bytes:
+def _png(pixels: np.ndarray, icc: bytes) -> bytes:
+    """RGBA PNG tagged with `icc` (an untagged 16-bit PNG makes Krita assume linear light)."""
     if pixels.dtype == np.uint16:
-        return encode_png16(pixels)
+        return encode_png16(pixels, icc_profile=icc)
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6,
+                                                                icc_profile=icc)
     return buf.getvalue()
 
 
-def _thumbnail(rgba8: np.ndarray) -> bytes:
+def _thumbnail(rgba8: np.ndarray, icc: bytes) -> bytes:
     image = Image.fromarray(np.ascontiguousarray(rgba8), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    image.save(buf, format="PNG")
+    image.save(buf, format="PNG", icc_profile=icc)
     return buf.getvalue()
 
 
@@ -228,6 +239,7 @@ class _Reader:
     max_pixels: int
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     layer_count: int = 0
+    embedded_icc: bytes | None = None  # the first RGB profile a layer PNG carries
 
     def fail(self, what: str) -> ProjectError:
         return ProjectError(f"{self.name}: {what}")
@@ -257,7 +269,10 @@ class _Reader:
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
-        doc = Document(width, height, depth=depth, metadata=self._metadata(lucid))
+        metadata = self._metadata(lucid)
+        if lucid is None and metadata.icc_profile is None:
+            metadata.icc_profile = self.embedded_icc  # another program's file: its layers' profile
+        doc = Document(width, height, depth=depth, metadata=metadata)
         doc.root.children.extend(raw_layers.children)
         for layer in doc.all_layers():
             if isinstance(layer, PixelLayer):
@@ -436,6 +451,8 @@ class _Reader:
 
     def _image(self, member: str) -> np.ndarray:
         img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
+        if self.embedded_icc is None and is_rgb_profile(img.icc_profile):
+            self.embedded_icc = img.icc_profile
         return img.pixels
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
