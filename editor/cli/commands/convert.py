@@ -1,4 +1,5 @@
-"""`lucid convert IN OUT [--quality Q]`: read any supported image or project, write PNG/JPEG/TIFF/WebP."""
+"""`lucid convert IN OUT [--quality Q] [--to-srgb [--intent I]]`: read any supported image or project, write
+PNG/JPEG/TIFF/WebP; the source's ICC profile travels, or the pixels are converted to sRGB."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("output", type=Path, help="format from the suffix: .png .jpg .tif .webp")
     parser.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality 1–100 (default 92)")
     parser.add_argument("--depth", type=int, choices=(8, 16), help="bits per channel (default: the source's)")
+    parser.add_argument("--to-srgb", action="store_true",
+                        help="convert colours from the source's ICC profile to sRGB (LittleCMS) for the web")
+    parser.add_argument("--intent", choices=("perceptual", "relative", "saturation", "absolute"),
+                        default="relative", help="rendering intent for --to-srgb (default relative)")
     parser.set_defaults(func=run)
 
 
@@ -21,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from editor.io.ora import open_any
 
     doc = open_any(args.input)
-    notes = export_image(doc, args.output, quality=args.quality, depth=args.depth)
+    notes = export_image(doc, args.output, quality=args.quality, depth=args.depth, to_srgb=args.to_srgb,
+                         intent=args.intent)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
     print(f"wrote {args.output}")
