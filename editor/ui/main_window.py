@@ -6,6 +6,7 @@ events. Questions to the user go through `prompts` so tests can answer them.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.window_state = window_state or WindowState()
         self._on_settings_changed = on_settings_changed
         self.tool_state = ToolState()
+        self._told_non_ora: weakref.WeakSet[Document] = weakref.WeakSet()  # asked about Exclusion once
         self.setWindowTitle("Lucid")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -359,6 +361,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, doc: Document, path: Path) -> bool:
         from editor.io.ora import save_project
 
+        if not self._settle_non_ora_modes(doc):
+            return False
         try:
             save_project(doc, path)
         except LucidError as exc:
@@ -370,8 +374,24 @@ class MainWindow(QMainWindow):
         self.show_message(f"Saved {path.name}")
         return True
 
+    def _settle_non_ora_modes(self, doc: Document) -> bool:
+        """Tell once per document that other programs show Exclusion layers as Normal; offer to bake them.
+        False if the user cancelled the save."""
+        from editor.core.ora_compat import bake_non_ora_layers, non_ora_layers
+
+        names = [layer.name for layer in non_ora_layers(doc)]
+        if not names or doc in self._told_non_ora:
+            return True
+        answer = self.prompts.non_ora_layers(names)
+        if answer == "cancel":
+            return False
+        self._told_non_ora.add(doc)
+        if answer == "bake":
+            bake_non_ora_layers(doc)
+        return True
+
     def export(self, doc: Document | None = None) -> bool:
-        from editor.io.export import export_image
+        from editor.io.export import export_image, format_for
 
         doc = doc or self.current_doc()
         if doc is None:
@@ -383,7 +403,11 @@ class MainWindow(QMainWindow):
         if path is None:
             return False
         try:
-            notes = export_image(doc, path, quality=self.settings.export_quality)
+            colour = self.prompts.export_colour(format_for(path), doc.metadata.icc_profile)
+            if colour is None:
+                return False
+            notes = export_image(doc, path, quality=self.settings.export_quality, to_srgb=colour[0],
+                                 intent=colour[1])
         except LucidError as exc:
             self.prompts.error(exc.message, exc.detail)
             return False
