@@ -21,6 +21,7 @@ from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.layers import PixelLayer, ResultLayer
 from editor.core.settings import Settings
+from editor.io.icc import profile_name
 from editor.ui.canvas.coords import pixel_index
 from editor.ui.canvas.view import zoom_percent
 from editor.ui.dnd import is_project, layer_from_file, local_paths
@@ -220,10 +221,13 @@ class MainWindow(QMainWindow):
         inside = 0 <= x < doc.width and 0 <= y < doc.height
         self.status_pos.setText(f"{x}, {y}" if inside else "")
         self.status_value.setText(self.pixel_value_text(doc, x, y) if inside else "")
+        self.status_value.setToolTip(f"Canvas colours: {tab.colour.display.describe()} "
+                                     f"(display profile: {tab.display_source})")
 
     @staticmethod
     def pixel_value_text(doc: Document, x: int, y: int) -> str:
-        """The active pixel layer's stored value under the cursor (in its own depth: 0–255 or 0–65535)."""
+        """The active pixel layer's stored value under the cursor (in its own depth: 0–255 or 0–65535),
+        and in which profile those numbers are: not the converted values the screen shows."""
         layer = doc.active_layer
         if not isinstance(layer, PixelLayer):
             return ""
@@ -231,7 +235,7 @@ class MainWindow(QMainWindow):
         if not (0 <= lx < layer.width and 0 <= ly < layer.height):
             return "—"
         r, g, b, a = (int(v) for v in np.asarray(layer.pixels[ly, lx]))
-        return f"R {r} G {g} B {b} A {a}"
+        return f"R {r} G {g} B {b} A {a} · layer values, {profile_name(doc.metadata.icc_profile)}"
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
