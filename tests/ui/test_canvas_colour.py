@@ -115,3 +115,14 @@ def test_partial_reconversion_equals_a_full_one_after_many_edits():
     for tx, ty in ((0, 0), (1, 0), (0, 1), (1, 1)):
         np.testing.assert_array_equal(source(tx, ty), fresh(tx, ty))
     source.close()
+
+
+def test_before_after_is_colour_managed_too():
+    from editor.ui.canvas.before import bottom_layer_source
+
+    icc = adobe_rgb_bytes()
+    doc = _doc(icc)
+    display = DisplayTransform(icc, srgb_profile())
+    source = ColourManagedSource(Compositor(doc), display)
+    np.testing.assert_array_equal(bottom_layer_source(doc, display)(0, 0), source(0, 0))
+    source.close()
