@@ -11,7 +11,8 @@ follows W3C Compositing Level 1:
 with αs = layer alpha × opacity × mask. svg:plus is the Porter-Duff "plus" operator
 (co = min(1, cs + cb), αo = min(1, αs + αb)). Isolated groups composite their children onto
 transparency and blend the result like one layer; pass-through groups composite their children
-straight onto the backdrop and mix the outcome with the backdrop by the group's opacity.
+straight onto the backdrop. As OpenRaster specifies, a pass-through group with opacity < 1 or a
+non-normal blend mode is rendered isolated (`renders_isolated`).
 """
 
 from __future__ import annotations
@@ -86,16 +87,15 @@ def _first_visible(layers: Sequence[Layer], rect: Rect) -> int:
     return 0
 
 
+def renders_isolated(group: GroupLayer) -> bool:
+    """Whether `group` composites isolated: asked to, or (OpenRaster 0.0.6, "isolation") a pass-through
+    group whose opacity is below 1 or whose blend mode is not normal."""
+    return group.isolated or group.opacity < 1.0 or BlendMode(group.blend_mode) != BlendMode.NORMAL
+
+
 def _render_group(group: GroupLayer, area: Rect, dst: np.ndarray, covered: bool) -> bool:
-    if not group.isolated:  # pass-through: children see the real backdrop; blend mode does not apply
-        if group.opacity >= 1.0:
-            return _render_into(group.children, area, dst, covered)
-        before = dst.copy()
-        _render_into(group.children, area, dst, covered)
-        dst -= before
-        dst *= _F(group.opacity)
-        dst += before
-        return covered
+    if not renders_isolated(group):  # pass-through: children see the real backdrop
+        return _render_into(group.children, area, dst, covered)
     sub = render(group.children, area)
     alpha = sub[3]
     if not alpha.any():

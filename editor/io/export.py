@@ -1,7 +1,9 @@
 """Write a document's composite (or an RGBA array) to PNG, JPEG, TIFF or WebP, atomically.
 
-ICC profile and EXIF travel with the pixels. 16-bit documents stay 16-bit in PNG and TIFF; JPEG and
-WebP are 8-bit formats. What could not be kept is returned as notes for the caller to show.
+ICC profile and EXIF travel with the pixels; every file carries a profile (sRGB's when the document has
+none). `to_srgb` converts the pixels to sRGB first (LittleCMS, with a rendering intent): what the web and
+most viewers expect. 16-bit documents stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit formats.
+What could not be kept is returned as notes for the caller to show.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ from editor.core.document import Document
 from editor.core.pixels import from_float, to_rgba
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageSaveError
+from editor.io.icc import (
+    DEFAULT_INTENT,
+    INTENTS,
+    document_profile,
+    is_srgb,
+    profile_name,
+    srgb_profile,
+    to_srgb_rgba8,
+)
 from editor.io.images import convert_depth
 from editor.io.png16 import encode_png16
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
            ".webp": "WEBP"}
 _SIXTEEN_BIT = {"PNG", "TIFF"}
+SRGB_BY_DEFAULT = {"JPEG", "WEBP"}  # formats meant for the web: "Convert to sRGB" starts ticked
 
 
 def format_for(path: str | Path, format: str | None = None) -> str:
@@ -42,18 +54,25 @@ def format_for(path: str | Path, format: str | None = None) -> str:
 
 def export_image(source: Document | np.ndarray, path: str | Path, *, format: str | None = None,
                  quality: int = 92, depth: int | None = None, icc_profile: bytes | None = None,
-                 exif: bytes | None = None) -> list[str]:
+                 exif: bytes | None = None, to_srgb: bool = False, intent: str = DEFAULT_INTENT) -> list[str]:
     """Write `source` to `path`; returns notes about anything not kept (e.g. alpha flattened).
 
     `source` is a Document (its full composite is written, with its metadata) or an H×W×C array
     (uint8, uint16 or float in 0…1). `depth` forces 8 or 16 bits; by default the document's depth.
+    `to_srgb` converts from the source's profile to sRGB with rendering `intent` (see icc.INTENTS).
     """
     path = Path(path)
     fmt = format_for(path, format)
     if not 1 <= int(quality) <= 100:
         raise ImageSaveError(f"{path.name}: quality must be between 1 and 100, got {quality}")
+    if intent not in INTENTS:
+        known = ", ".join(INTENTS)
+        raise ImageSaveError(f"{path.name}: unknown rendering intent {intent!r}; use one of {known}")
     pixels, icc_profile, exif = _pixels(source, depth, icc_profile, exif)
     notes: list[str] = []
+    if to_srgb:
+        pixels, icc_profile = _convert_to_srgb(pixels, icc_profile, intent, notes)
+    icc_profile = document_profile(icc_profile)
     if pixels.dtype == np.uint16 and fmt not in _SIXTEEN_BIT:
         pixels = convert_depth(pixels, np.uint8)
         notes.append(f"{fmt} stores 8 bits per channel: reduced from 16-bit")
@@ -94,6 +113,29 @@ def _pixels(source: Document | np.ndarray, depth: int | None, icc: bytes | None,
     elif depth == 16 and arr.dtype == np.uint8:
         arr = convert_depth(arr, np.uint16)
     return arr, icc, exif
+
+
+def conversion_summary(icc: bytes | None, to_srgb: bool, intent: str = DEFAULT_INTENT) -> str:
+    """One sentence for the export dialog: what will happen to the colours."""
+    name = profile_name(icc)
+    if is_srgb(icc):
+        return f"The image is sRGB ({name}); it is written as it is, tagged sRGB."
+    if to_srgb:
+        return (f"Colours are converted from {name} to sRGB ({intent} intent) and tagged sRGB: right for the "
+                "web and for viewers without colour management. 16-bit images are converted in 8 bits.")
+    return (f"Colours are written as they are, in {name}, with that profile embedded: right for print and "
+            "for colour-managed programs; others may show them dull or off.")
+
+
+def _convert_to_srgb(pixels: np.ndarray, icc: bytes | None, intent: str,
+                     notes: list[str]) -> tuple[np.ndarray, bytes]:
+    if is_srgb(icc):
+        return pixels, srgb_profile()
+    if pixels.dtype == np.uint16:
+        pixels = convert_depth(pixels, np.uint8)
+        notes.append("converted to sRGB in 8 bits per channel (LittleCMS through Pillow works in 8 bits)")
+    notes.append(f"converted from {profile_name(icc)} to sRGB ({intent} intent)")
+    return to_srgb_rgba8(pixels, icc, intent), srgb_profile()
 
 
 def _flatten_white(rgba: np.ndarray) -> np.ndarray:

@@ -9,6 +9,9 @@ Layout written:
   data/lucid/masks/<id>.png     16-bit gray masks
   mergedimage.png               our composite;  Thumbnails/thumbnail.png  ≤ 256 px
 
+Every colour PNG carries the document's ICC profile in an iCCP chunk (sRGB's when it has none), so
+Krita/GIMP show the pixels as Lucid does; a group Lucid composites isolated is written isolated.
+
 Reading never extracts to disk: members are read into memory after their names, declared sizes
 and compression ratios are checked, and XML goes through defusedxml.
 """
@@ -45,6 +48,7 @@ from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
+from editor.io.icc import document_profile, is_rgb_profile
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
 from editor.io.png16 import encode_png16
 from editor.io.safe_input import is_icc_profile, is_regular_file
@@ -76,6 +80,7 @@ def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None =
     path = Path(path)
     from editor.core.compositor import composite
 
+    icc = document_profile(doc.metadata.icc_profile)
     try:
         merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -90,8 +95,8 @@ def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None =
                 cache.clear()
                 cache.update(writer.used)
             merged_px = from_float(merged, doc.dtype)
-            zf.writestr("mergedimage.png", _png(merged_px), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8)),
+            zf.writestr("mergedimage.png", _png(merged_px, icc), compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8), icc),
                         compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -106,11 +111,12 @@ class _Writer:
 
     def __init__(self, doc: Document, zf: zipfile.ZipFile, cache: EncodeCache | None = None) -> None:
         self.doc, self.zf = doc, zf
+        self.icc = document_profile(doc.metadata.icc_profile)
         self.records: list[dict[str, Any]] = []
         self.cache = cache
         self.used: EncodeCache = {}
 
-    def _encoded(self, kind: str, arrays: tuple[np.ndarray, ...], encode) -> bytes:
+    def _encoded(self, kind: object, arrays: tuple[np.ndarray, ...], encode) -> bytes:
         """`encode()`, or its bytes from the cache when these exact read-only arrays were encoded before
         (read-only buffers never change; the cache keeps them alive, so their ids stay unique)."""
         if self.cache is None or any(a.flags.writeable for a in arrays):
@@ -123,7 +129,10 @@ class _Writer:
         return hit[1]
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
-        attrs = {} if root else {**_common_attrs(group), "isolation": "isolate" if group.isolated else "auto"}
+        from editor.core.compositor import renders_isolated
+
+        isolation = "isolate" if not root and renders_isolated(group) else "auto"
+        attrs = {} if root else {**_common_attrs(group), "isolation": isolation}
         elem = ET.Element("stack", attrs)
         if not root:
             self.records.append({"id": group.id, "kind": group.kind, "locked": group.locked,
@@ -143,14 +152,15 @@ class _Writer:
         if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], self._encoded("pixels", (pixels,), lambda: _png(pixels)))
+            self._write(record["pixels"], self._encoded(("pixels", self.icc), (pixels,),
+                                                        lambda: _png(pixels, self.icc)))
             self._write(record["mask"], self._encoded(
                 "mask", (mask,), lambda: encode_png16(from_float(mask, np.uint16))))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
         visible = (pixels,) if mask is None else (pixels, mask)
-        self._write(src, self._encoded("visible", visible, lambda: _png(
-            pixels if mask is None else _apply_mask(pixels, mask))))
+        self._write(src, self._encoded(("visible", self.icc), visible, lambda: _png(
+            pixels if mask is None else _apply_mask(pixels, mask), self.icc)))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
@@ -191,19 +201,21 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _png(pixels: np.ndarray) -> bytes:
+def _png(pixels: np.ndarray, icc: bytes) -> bytes:
+    """RGBA PNG tagged with `icc` (an untagged 16-bit PNG makes Krita assume linear light)."""
     if pixels.dtype == np.uint16:
-        return encode_png16(pixels)
+        return encode_png16(pixels, icc_profile=icc)
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6,
+                                                                icc_profile=icc)
     return buf.getvalue()
 
 
-def _thumbnail(rgba8: np.ndarray) -> bytes:
+def _thumbnail(rgba8: np.ndarray, icc: bytes) -> bytes:
     image = Image.fromarray(np.ascontiguousarray(rgba8), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    image.save(buf, format="PNG")
+    image.save(buf, format="PNG", icc_profile=icc)
     return buf.getvalue()
 
 
@@ -264,6 +276,7 @@ class _Reader:
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     layer_count: int = 0
     decoded: dict[str, np.ndarray] = field(default_factory=dict)  # member → its one shared buffer
+    embedded_icc: bytes | None = None  # the first RGB profile a layer PNG carries
 
     def fail(self, what: str) -> ProjectError:
         return ProjectError(f"{self.name}: {what}")
@@ -294,7 +307,10 @@ class _Reader:
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
-        doc = Document(width, height, depth=depth, metadata=self._metadata(lucid))
+        metadata = self._metadata(lucid)
+        if lucid is None and metadata.icc_profile is None:
+            metadata.icc_profile = self.embedded_icc  # another program's file: its layers' profile
+        doc = Document(width, height, depth=depth, metadata=metadata)
         doc.root.children.extend(raw_layers.children)
         converted: dict[int, np.ndarray] = {}  # shared buffers stay shared at the document's depth
         for layer in doc.all_layers():
@@ -525,7 +541,10 @@ class _Reader:
         return self.decoded[key]
 
     def _decode(self, member: str) -> np.ndarray:
-        return decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels).pixels
+        img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
+        if self.embedded_icc is None and is_rgb_profile(img.icc_profile):
+            self.embedded_icc = img.icc_profile
+        return img.pixels
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
         """A 16-bit gray mask/selection as float32 [0, 1] of exactly `shape`."""

@@ -6,6 +6,7 @@ events. Questions to the user go through `prompts` so tests can answer them.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.layers import PixelLayer, ResultLayer
 from editor.core.settings import Settings
+from editor.io.icc import profile_name
 from editor.ui.canvas.coords import pixel_index
 from editor.ui.canvas.view import zoom_percent
 from editor.ui.dnd import is_project, layer_from_file, local_paths
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         self.window_state = window_state or WindowState()
         self._on_settings_changed = on_settings_changed
         self.tool_state = ToolState()
+        self._told_non_ora: weakref.WeakSet[Document] = weakref.WeakSet()  # asked about Exclusion once
         self.setWindowTitle("Lucid")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -220,10 +223,13 @@ class MainWindow(QMainWindow):
         inside = 0 <= x < doc.width and 0 <= y < doc.height
         self.status_pos.setText(f"{x}, {y}" if inside else "")
         self.status_value.setText(self.pixel_value_text(doc, x, y) if inside else "")
+        self.status_value.setToolTip(f"Canvas colours: {tab.colour.display.describe()} "
+                                     f"(display profile: {tab.display_source})")
 
     @staticmethod
     def pixel_value_text(doc: Document, x: int, y: int) -> str:
-        """The active pixel layer's stored value under the cursor (in its own depth: 0–255 or 0–65535)."""
+        """The active pixel layer's stored value under the cursor (in its own depth: 0–255 or 0–65535),
+        and in which profile those numbers are: not the converted values the screen shows."""
         layer = doc.active_layer
         if not isinstance(layer, PixelLayer):
             return ""
@@ -231,7 +237,7 @@ class MainWindow(QMainWindow):
         if not (0 <= lx < layer.width and 0 <= ly < layer.height):
             return "—"
         r, g, b, a = (int(v) for v in np.asarray(layer.pixels[ly, lx]))
-        return f"R {r} G {g} B {b} A {a}"
+        return f"R {r} G {g} B {b} A {a} · layer values, {profile_name(doc.metadata.icc_profile)}"
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -366,6 +372,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, doc: Document, path: Path) -> bool:
         from editor.io.ora import save_project
 
+        if not self._settle_non_ora_modes(doc):
+            return False
         try:
             save_project(doc, path)
         except LucidError as exc:
@@ -377,8 +385,24 @@ class MainWindow(QMainWindow):
         self.show_message(f"Saved {path.name}")
         return True
 
+    def _settle_non_ora_modes(self, doc: Document) -> bool:
+        """Tell once per document that other programs show Exclusion layers as Normal; offer to bake them.
+        False if the user cancelled the save."""
+        from editor.core.ora_compat import bake_non_ora_layers, non_ora_layers
+
+        names = [layer.name for layer in non_ora_layers(doc)]
+        if not names or doc in self._told_non_ora:
+            return True
+        answer = self.prompts.non_ora_layers(names)
+        if answer == "cancel":
+            return False
+        self._told_non_ora.add(doc)
+        if answer == "bake":
+            bake_non_ora_layers(doc)
+        return True
+
     def export(self, doc: Document | None = None) -> bool:
-        from editor.io.export import export_image
+        from editor.io.export import export_image, format_for
 
         doc = doc or self.current_doc()
         if doc is None:
@@ -390,7 +414,11 @@ class MainWindow(QMainWindow):
         if path is None:
             return False
         try:
-            notes = export_image(doc, path, quality=self.settings.export_quality)
+            colour = self.prompts.export_colour(format_for(path), doc.metadata.icc_profile)
+            if colour is None:
+                return False
+            notes = export_image(doc, path, quality=self.settings.export_quality, to_srgb=colour[0],
+                                 intent=colour[1])
         except LucidError as exc:
             self.prompts.error(exc.message, exc.detail)
             return False

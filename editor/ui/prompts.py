@@ -44,6 +44,10 @@ class Prompts(Protocol):
 
     def about(self, text: str) -> None: ...
 
+    def export_colour(self, fmt: str, icc: bytes | None) -> tuple[bool, str] | None: ...
+
+    def non_ora_layers(self, names: list[str]) -> str: ...
+
 
 class QtPrompts:
     """Modal Qt dialogs parented to the main window."""
@@ -107,3 +111,15 @@ class QtPrompts:
 
     def about(self, text: str) -> None:
         QMessageBox.about(self.parent, "About Lucid", text)
+
+    def export_colour(self, fmt: str, icc: bytes | None) -> tuple[bool, str] | None:
+        """(convert to sRGB, rendering intent), or None to cancel the export."""
+        from editor.ui.colour_dialogs import ask_export_colour
+
+        return ask_export_colour(self.parent, fmt, icc)
+
+    def non_ora_layers(self, names: list[str]) -> str:
+        """"keep", "bake" or "cancel" for layers whose blend mode OpenRaster lacks."""
+        from editor.ui.colour_dialogs import ask_non_ora
+
+        return ask_non_ora(self.parent, names)

@@ -142,18 +142,20 @@ def test_rect_argument_matches_full_composite():
 
 def test_isolated_vs_pass_through_group():
     """Multiply inside an isolated group sees only the group's transparent backdrop (so it acts as normal);
-    inside a pass-through group it multiplies with the layers below the group."""
+    inside a pass-through group at full opacity it multiplies with the layers below the group; a
+    pass-through group below full opacity is rendered isolated, as OpenRaster specifies."""
     results = {}
-    for isolated in (True, False):
+    for isolated, opacity in ((True, 0.5), (False, 1.0), (False, 0.5)):
         doc = Document(1, 1)
         doc.layers.append(PixelLayer("bg", _solid(1, 1, (200, 100, 50, 255))))
         child = PixelLayer("mul", _solid(1, 1, (128, 128, 255, 255)), blend_mode=BlendMode.MULTIPLY)
-        doc.layers.append(GroupLayer("g", [child], isolated=isolated, opacity=0.5))
-        results[isolated] = composite(doc)[0, 0]
+        doc.layers.append(GroupLayer("g", [child], isolated=isolated, opacity=opacity))
+        results[isolated, opacity] = composite(doc)[0, 0]
     bg = np.array([200, 100, 50]) / 255
     src = np.array([128, 128, 255]) / 255
-    np.testing.assert_allclose(results[True][:3], 0.5 * bg + 0.5 * src, atol=1e-6)
-    np.testing.assert_allclose(results[False][:3], 0.5 * bg + 0.5 * bg * src, atol=1e-6)
+    np.testing.assert_allclose(results[True, 0.5][:3], 0.5 * bg + 0.5 * src, atol=1e-6)
+    np.testing.assert_allclose(results[False, 1.0][:3], bg * src, atol=1e-6)
+    np.testing.assert_allclose(results[False, 0.5][:3], results[True, 0.5][:3], atol=1e-6)
 
 
 def test_isolated_group_blend_mode_applies_to_the_group_result():

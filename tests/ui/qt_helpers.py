@@ -24,6 +24,9 @@ class ScriptedPrompts:
         self.export_paths: list[Path | None] = []
         self.open_answers: list[list[Path]] = []
         self.sizes: list[tuple[int, int] | None] = []
+        self.export_colours: list[tuple[bool, str] | None] = []
+        self.non_ora_answers: list[str] = []
+        self.asked_non_ora: list[list[str]] = []
 
     def unsaved_changes(self, name: str) -> str:
         self.asked_unsaved.append(name)
@@ -43,6 +46,13 @@ class ScriptedPrompts:
 
     def new_size(self):
         return self.sizes.pop(0) if self.sizes else None
+
+    def export_colour(self, fmt, icc):
+        return self.export_colours.pop(0) if self.export_colours else (False, "relative")
+
+    def non_ora_layers(self, names):
+        self.asked_non_ora.append(list(names))
+        return self.non_ora_answers.pop(0) if self.non_ora_answers else "keep"
 
     def about(self, text: str) -> None:
         pass

@@ -1,4 +1,5 @@
-"""`lucid convert IN OUT [--quality Q]`: read any supported image or project, write PNG/JPEG/TIFF/WebP."""
+"""`lucid convert IN OUT [--quality Q] [--to-srgb [--intent I]]`: read any supported image or project, write
+PNG/JPEG/TIFF/WebP; the source's ICC profile travels, or the pixels are converted to sRGB."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="JPEG/WebP quality 1–100 (default 92)")
     parser.add_argument("--depth", type=int, choices=(8, 16), help="bits per channel (default: the source's)")
     paths.add_overwrite(parser)
+    parser.add_argument("--to-srgb", action="store_true",
+                        help="convert colours from the source's ICC profile to sRGB (LittleCMS) for the web")
+    parser.add_argument("--intent", choices=("perceptual", "relative", "saturation", "absolute"),
+                        default="relative", help="rendering intent for --to-srgb (default relative)")
     parser.set_defaults(func=run)
 
 
@@ -26,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     paths.check_paths([args.input], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
     doc = open_any(args.input)
-    notes = export_image(doc, args.output, quality=args.quality, depth=args.depth)
+    notes = export_image(doc, args.output, quality=args.quality, depth=args.depth, to_srgb=args.to_srgb,
+                         intent=args.intent)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
     print(f"wrote {args.output}")

@@ -15,11 +15,16 @@ from editor.core.geometry import tile_rect
 from editor.ui.canvas.tiles import TileSource
 
 
-def bottom_layer_source(doc: Document) -> TileSource:
-    """A tile source showing only the bottom layer (transparent if the document has no layers)."""
+def bottom_layer_source(doc: Document, display=None) -> TileSource:
+    """A tile source showing only the bottom layer (transparent if the document has no layers), through
+    the canvas's DisplayTransform `display` when colour management is on, so toggling changes no colour."""
     bottom = doc.layers[:1]
+    convert = display is not None and not display.identity
 
     def tile(tx: int, ty: int) -> np.ndarray:
-        return planar_to_rgba8(render(bottom, tile_rect(tx, ty, doc.width, doc.height)), premultiplied=True)
+        planar = render(bottom, tile_rect(tx, ty, doc.width, doc.height))
+        if convert:
+            return display.apply(planar_to_rgba8(planar, premultiplied=False))
+        return planar_to_rgba8(planar, premultiplied=True)
 
     return tile

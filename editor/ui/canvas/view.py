@@ -366,7 +366,8 @@ class CanvasView(QGraphicsView):
         if on:
             from editor.ui.canvas.before import bottom_layer_source
 
-            self.image_item.set_source(bottom_layer_source(self.doc))
+            display = getattr(self._composite, "display", None)  # the colour-managed source's transform
+            self.image_item.set_source(bottom_layer_source(self.doc, display))
         else:
             self.image_item.set_source(self._composite)
 
