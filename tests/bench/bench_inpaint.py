@@ -18,6 +18,7 @@ Engines: patchmatch, telea, ns, and lama when its weights are installed. Outputs
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -187,8 +188,10 @@ def bar(n: int) -> bool:
             rows[e].append((*metrics(out, img, hole), wall, cpu))
             far += far_changed(out, img, hole)
     cover = np.mean([h.mean() for _, h in items])
-    print(f"\n## Bar (issue 19): held-out brush holes, {len(items)} Places2 512 photos, mean {cover:.0%} hole")
-    print(f"{'engine':12s} {'PSNR dB':>8s} {'SSIM':>6s} {'texture':>8s} {'wall s/img':>10s} {'cpu s/img':>9s}")
+    print(f"\n## Bar (issue 19): held-out brush holes, {len(items)} Places2 512 photos, "
+          f"mean {cover:.0%} hole")
+    print(f"{'engine':12s} {'PSNR dB':>8s} {'SSIM':>6s} {'texture':>8s} {'wall s/img':>10s} "
+          f"{'cpu s/img':>9s}")
     r = {e: np.array(v) for e, v in rows.items()}
     for e, a in r.items():
         print(f"{e:12s} {a[:, 0].mean():8.2f} {a[:, 1].mean():6.3f} {a[:, 2].mean():8.2f} "
@@ -205,7 +208,7 @@ def bar(n: int) -> bool:
     }
     for text, ok in checks.items():
         print(f"  {'MET    ' if ok else 'NOT met'}  {text}")
-    print(f"  load average: {open('/proc/loadavg').read().strip()}")
+    print(f"  load average: {os.getloadavg()}")
     return all(checks.values())
 
 
@@ -217,7 +220,7 @@ def main() -> int:
     ap.add_argument("--bar", action="store_true", help="only issue 19's held-out bar (all 20 photos)")
     args = ap.parse_args()
     if args.bar:
-        print(f"load average: {open('/proc/loadavg').read().strip()}")
+        print(f"load average: {os.getloadavg()}")
         ok = bar(20)
         if not args.no_24mp:
             scaling(["patchmatch", "telea"])
