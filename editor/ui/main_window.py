@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
     store) built by `editor.app.build_services`; without it the AI menu stays disabled."""
 
     active_document_changed = Signal(object)  # Document | None
+    mask_stroke = Signal(object, str)  # (Document, "started" | "finished"): any canvas's mask brush
 
     def __init__(
         self,
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         view.cursor_moved.connect(lambda p, t=tab: self._on_cursor(t, p))
         view.files_dropped.connect(lambda paths, d=doc: self.drop_on_document(d, paths))
         view.message.connect(self.show_message)
+        view.mask_stroke.connect(lambda what, d=doc: self.mask_stroke.emit(d, what))
         doc.events.modified.connect(lambda *_, t=tab: self._retitle(t))
         doc.events.path.connect(lambda *_, t=tab: self._retitle(t))
         doc.events.active_layer.connect(lambda layer, t=tab: self._on_active_layer(t, layer))
