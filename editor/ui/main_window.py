@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
 
     active_document_changed = Signal(object)  # Document | None
     document_closed = Signal(object)  # Document, after its tab closed (saved or discarded by the user)
+    mask_stroke = Signal(object, str)  # (Document, "started" | "finished"): any canvas's mask brush
 
     def __init__(
         self,
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         view.cursor_moved.connect(lambda p, t=tab: self._on_cursor(t, p))
         view.files_dropped.connect(lambda paths, d=doc: self.drop_on_document(d, paths))
         view.message.connect(self.show_message)
+        view.mask_stroke.connect(lambda what, d=doc: self.mask_stroke.emit(d, what))
         doc.events.modified.connect(lambda *_, t=tab: self._retitle(t))
         doc.events.path.connect(lambda *_, t=tab: self._retitle(t))
         doc.events.active_layer.connect(lambda layer, t=tab: self._on_active_layer(t, layer))

@@ -70,6 +70,7 @@ class MaskBrushTool(Tool):
         else:
             label = "Erase mask" if self.erase else "Paint mask"
             self._stroke = Stroke(self.view.doc, None, "selection", brush, label=label)
+            self.view.mask_stroke.emit("started")
         self._stroke.add_point(pos.x(), pos.y(), pressure if st.use_pressure else 1.0)
 
     def move(self, pos: QPointF, modifiers: Qt.KeyboardModifier, pressure: float) -> None:
@@ -80,6 +81,8 @@ class MaskBrushTool(Tool):
         if self._stroke is not None:
             stroke, self._stroke = self._stroke, None
             stroke.end()
+            if stroke.target == "selection":
+                self.view.mask_stroke.emit("finished")
 
     def cancel(self) -> None:
         """Tool switched or focus lost mid-stroke: the stroke is abandoned, nothing recorded."""

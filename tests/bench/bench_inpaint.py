@@ -8,12 +8,17 @@
 2. The same on MI-GAN's own free-form masks (45–85 % holes), as a report.
 3. A contact sheet of object removal (MI-GAN places2_512_object with its masks, white = object).
 4. The same 300×300 hole in a 1 MP and a 24 MP photo: time ratio (the crop strategy should make it ≈ 1).
+5. `--bar`: issue 19's bar on held-out brush holes (a seed range no tuning used) over all 20 Places2
+   512 photos: Telea and PatchMatch run alternately per image (both see the same machine load), wall
+   and CPU seconds, masked PSNR, texture ratio, and a check that no pixel outside the feathered
+   hole changed. Prints MET / NOT met for: time ≤ 8× Telea, PSNR ≥ Telea − 1 dB, texture 0.7–1.3.
 Engines: patchmatch, telea, ns, and lama when its weights are installed. Outputs go to OUT_DIR.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -142,12 +147,69 @@ def scaling(names: list[str]) -> None:
               f"ratio {times['24MP'] / times['1MP']:.2f}", flush=True)
 
 
+HELD_OUT_SEED = 7000  # tuning used seeds 1000+ (sets 1–2 above); the bar is judged on these
+
+
+def far_changed(out: np.ndarray, img: np.ndarray, hole: np.ndarray, px: int = 3) -> int:
+    """Pixels more than `px` outside the hole (beyond any feather) whose value changed."""
+    near = cv2.dilate(hole.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)) > 0
+    return int((out[~near] != img[~near]).any(axis=-1).sum())
+
+
+def bar(n: int) -> bool:
+    """Issue 19's fill bar on held-out brush holes; Telea and PatchMatch alternate per image."""
+    obj = sorted((DATA / "places2_512_object" / "images").glob("*.png"), key=lambda p: int(p.stem))[:n]
+    items = [(load_rgb(p), p) for p in obj]
+    items = [(img, brush_mask(*img.shape[:2], np.random.default_rng(HELD_OUT_SEED + i)))
+             for i, (img, _p) in enumerate(items)]
+    inpaint_image(items[0][0], items[0][1].astype(np.float32), engine="patchmatch")  # compile / load cache
+    rows: dict[str, list] = {"telea": [], "patchmatch": []}
+    far = 0
+    for img, hole in items:
+        for e in rows:
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = inpaint_image(img, hole.astype(np.float32), engine=e, seed=0)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            rows[e].append((*metrics(out, img, hole), wall, cpu))
+            far += far_changed(out, img, hole)
+    cover = np.mean([h.mean() for _, h in items])
+    print(f"\n## Bar (issue 19): held-out brush holes, {len(items)} Places2 512 photos, "
+          f"mean {cover:.0%} hole")
+    print(f"{'engine':12s} {'PSNR dB':>8s} {'SSIM':>6s} {'texture':>8s} {'wall s/img':>10s} "
+          f"{'cpu s/img':>9s}")
+    r = {e: np.array(v) for e, v in rows.items()}
+    for e, a in r.items():
+        print(f"{e:12s} {a[:, 0].mean():8.2f} {a[:, 1].mean():6.3f} {a[:, 2].mean():8.2f} "
+              f"{a[:, 3].mean():10.3f} {a[:, 4].mean():9.3f}")
+    t_ratio = r["patchmatch"][:, 3].sum() / r["telea"][:, 3].sum()
+    c_ratio = r["patchmatch"][:, 4].sum() / r["telea"][:, 4].sum()
+    d_psnr = r["patchmatch"][:, 0].mean() - r["telea"][:, 0].mean()
+    tex = r["patchmatch"][:, 2].mean()
+    checks = {
+        f"time {t_ratio:.1f}x Telea (cpu {c_ratio:.1f}x) <= 8x": t_ratio <= 8.0,
+        f"masked PSNR {d_psnr:+.2f} dB vs Telea >= -1 dB": d_psnr >= -1.0,
+        f"texture ratio {tex:.2f} in 0.7-1.3": 0.7 <= tex <= 1.3,
+        f"far pixels changed: {far}": far == 0,
+    }
+    for text, ok in checks.items():
+        print(f"  {'MET    ' if ok else 'NOT met'}  {text}")
+    print(f"  load average: {os.getloadavg()}")
+    return all(checks.values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", nargs="?", default="/tmp/lucid-bench/inpaint", type=Path)
     ap.add_argument("--n", type=int, default=6, help="images per set (default 6)")
     ap.add_argument("--no-24mp", action="store_true")
+    ap.add_argument("--bar", action="store_true", help="only issue 19's held-out bar (all 20 photos)")
     args = ap.parse_args()
+    if args.bar:
+        print(f"load average: {os.getloadavg()}")
+        ok = bar(20)
+        if not args.no_24mp:
+            scaling(["patchmatch", "telea"])
+        return 0 if ok else 1
     args.out.mkdir(parents=True, exist_ok=True)
     names = engines()
     n = args.n

@@ -25,12 +25,19 @@ class PatchMatchParams:
     patch: int = 9  # patch side (odd)
     feature_weight: float = 3.0  # weight of the texture features against colour
     feature_window: int = 5  # box window (pixels) over which |gradient| is averaged
-    em_coarse: int = 10  # EM iterations at the coarsest level
-    em_fine: int = 3  # EM iterations at the finest level (linear in between)
-    pm_iters: int = 4  # PatchMatch sweeps per EM iteration
+    # Iteration counts chosen by measurement (tests/bench/bench_inpaint.py, 512² Places2 photos with
+    # brush holes): from 10/3/4 to 6/2/2 the fill got 1.8x cheaper for -0.06 dB masked PSNR.
+    em_coarse: int = 6  # EM iterations at the coarsest level
+    em_fine: int = 2  # EM iterations at the finest level (linear in between)
+    pm_iters: int = 2  # PatchMatch sweeps per EM iteration (each seeded by the previous iteration's field)
     coarsest_depth: float = 2.0  # stop going coarser once the hole is at most this many pixels deep
     min_side: int = 24  # never go coarser than this (pixels, shorter side)
     best_patch_final: bool = True  # finest level: take the best patch instead of the weighted mean
+    # Early stops (measured on held-out photos, see tests/bench/bench_inpaint.py): a PatchMatch sweep
+    # that improves fewer than `min_gain` of the matches ends the search, and an EM iteration whose
+    # vote moves the hole's colours by less than `em_tol` (mean absolute, 0–1 scale) ends the level.
+    min_gain: float = 0.02
+    em_tol: float = 0.002
     # Structure/texture recombination (see `recombine`): Gaussian σ splitting the two bands, the gain
     # on the copied texture, and the depth ramp (pixels into the hole) over which the copied structure
     # takes over from the diffused one.
@@ -93,12 +100,53 @@ class _Level:
         self.tid = np.full((h, w), -1, np.int32)
         self.tid[self.ty, self.tx] = np.arange(self.ty.size, dtype=np.int32)
         self.sy, self.sx = (a.astype(np.int32) for a in np.nonzero(self.src_ok))
+        # First target index of each row (targets are in raster order), for the row-parallel sweeps.
+        self.rows = np.searchsorted(self.ty, np.arange(h + 1)).astype(np.int64)
 
 
 def _weights(nnd: np.ndarray) -> np.ndarray:
     """Similarity weights exp(-d / 2σ²), σ² = the 75th percentile of the distances (Newson et al.)."""
     s2 = float(np.percentile(nnd, 75)) if nnd.size else 1.0
-    return np.exp(-nnd / (2.0 * max(s2, 1e-8))).astype(np.float64)
+    return np.exp(-nnd.astype(np.float64) / (2.0 * max(s2, 1e-8)))
+
+
+class _EM:
+    """The field, its distances and the feature image at one level, with the two EM steps."""
+
+    def __init__(self, lv: _Level, F: np.ndarray, nny: np.ndarray, nnx: np.ndarray, p: int) -> None:
+        self.lv, self.p = lv, p
+        self.F = np.ascontiguousarray(F, dtype=np.float32)
+        self.k = self.F.shape[2]
+        self.nny, self.nnx = np.ascontiguousarray(nny, np.int32), np.ascontiguousarray(nnx, np.int32)
+        self.nnd = np.empty(lv.ty.size, np.float32)
+        self._measure()
+
+    def _flat(self) -> np.ndarray:
+        h, w, k = self.F.shape
+        return self.F.reshape(h, w * k)
+
+    def _measure(self) -> None:
+        lv = self.lv
+        _nnf.distances(self._flat(), self.k, lv.ty, lv.tx, self.nny, self.nnx, self.p, self.nnd)
+
+    def search(self, sweeps: int, seed: int, min_gain: float) -> int:
+        lv = self.lv
+        return _nnf.patchmatch(self._flat(), self.k, lv.ty, lv.tx, lv.tid, lv.rows, lv.src_ok,
+                               self.nny, self.nnx, self.nnd, self.p, sweeps, seed, min_gain)
+
+    def vote(self, best: bool = False) -> float:
+        """Re-estimate the hole from the field; return the mean absolute colour change there."""
+        lv = self.lv
+        if best:
+            flat = _nnf.vote_best(self._flat(), self.k, lv.hole, lv.tid, self.nny, self.nnx, self.nnd, self.p)
+        else:
+            flat = _nnf.vote(self._flat(), self.k, lv.hole, lv.tid, self.nny, self.nnx, _weights(self.nnd),
+                             self.p)
+        new = flat.reshape(self.F.shape)
+        change = float(np.abs(new[..., :3][lv.hole] - self.F[..., :3][lv.hole]).mean())
+        self.F = new
+        self._measure()
+        return change
 
 
 def fill(
@@ -155,22 +203,22 @@ def fill(
             F = _features(lv.rgb, prm.feature_window, prm.feature_weight)
             F[lv.hole] = up[lv.hole]
             nny, nnx = _upsample_field(lv, prev, prev_nn, rng)
-        nnd = np.empty(lv.ty.size, np.float64)
-        _nnf.distances(F, lv.ty, lv.tx, nny, nnx, p, nnd)
+        em = _EM(lv, F, nny, nnx, p)
         if prev is not None:
-            F = _nnf.vote(F, lv.hole, lv.ty, lv.tx, nny, nnx, _weights(nnd), p)
-            _nnf.distances(F, lv.ty, lv.tx, nny, nnx, p, nnd)
+            em.vote()
         frac = li / max(n - 1, 1)
         n_em = round(prm.em_fine + (prm.em_coarse - prm.em_fine) * frac)
         for it in range(n_em):
-            _nnf.patchmatch(F, lv.ty, lv.tx, lv.tid, lv.src_ok, nny, nnx, nnd, p, prm.pm_iters,
-                            int(rng.integers(0, 2**31 - 1)))
-            last = li == 0 and it == n_em - 1
-            if last and prm.best_patch_final:
-                F = _nnf.vote_best(F, lv.hole, lv.ty, lv.tx, nny, nnx, nnd, p)
-            else:
-                F = _nnf.vote(F, lv.hole, lv.ty, lv.tx, nny, nnx, _weights(nnd), p)
-            _nnf.distances(F, lv.ty, lv.tx, nny, nnx, p, nnd)
+            em.search(prm.pm_iters, int(rng.integers(0, 2**31 - 1)), prm.min_gain)
+            last = li == 0 and (it == n_em - 1)
+            change = em.vote(best=last and prm.best_patch_final)
+            if last:
+                break
+            if change < prm.em_tol and it + 1 < n_em:
+                if li == 0 and prm.best_patch_final:  # converged: the finest level still ends on best-patch
+                    em.vote(best=True)
+                break
+        F, nny, nnx = em.F, em.nny, em.nnx
         prev, prev_nn = lv, (nny, nnx)
     progress(Progress(1.0, "Filled"))
     out = rgb0.copy()

@@ -1,5 +1,8 @@
 """Inpaint tool: paint the area with the mask brush, press Enter or Fill → a job → a result layer.
 
+"Fill on release" starts the fill when a mask stroke ends; a new stroke cancels a running fill and
+the fill restarts (on the whole mask) when that stroke ends.
+
 The fill is computed from the composite (what the user sees) and lands on top as a result layer named
 after the engine, holding the fill, the mask it applies through (the selection plus the engine's
 narrow feather) and the recipe; the selection is cleared in the same undo step.
@@ -14,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -62,6 +66,7 @@ class InpaintPanel(QWidget):
         self.doc: Document | None = None
         self.task: asyncio.Task | None = None
         self.has_mask = False
+        self._restart = False  # a stroke ended while a fill ran: fill again once it has stopped
 
         self.engine = QComboBox()
         self.engine.setObjectName("inpaint-engine")
@@ -80,6 +85,9 @@ class InpaintPanel(QWidget):
         self.fill_button.setObjectName("inpaint-fill")
         self.fill_button.setToolTip("Fill the painted area (Enter on the canvas)")
         self.fill_button.clicked.connect(self.start_fill)
+        self.on_release = QCheckBox("Fill on release")
+        self.on_release.setObjectName("inpaint-on-release")
+        self.on_release.setToolTip("Fill as soon as a mask stroke ends; a new stroke restarts the fill")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
 
@@ -90,6 +98,7 @@ class InpaintPanel(QWidget):
         form.addRow("Engine", engine_row)
         form.addRow("", self.engine_note)
         form.addRow("Seed", self.seed)
+        form.addRow("", self.on_release)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
@@ -115,6 +124,7 @@ class InpaintPanel(QWidget):
         controller.busy_changed.connect(lambda _b: self._refresh())
         self.engine.currentIndexChanged.connect(lambda _i: self._refresh())
         window.active_document_changed.connect(self.set_document)
+        window.mask_stroke.connect(self._on_mask_stroke)
         if controller.runner is not None:
             controller.runner.jobChanged.connect(self._on_job)
         self.refresh_engines()
@@ -215,13 +225,34 @@ class InpaintPanel(QWidget):
             self.window.show_message("Paint the area to fill with the mask brush (B) first.")
             return None
         self.task = self.controller.spawn(self.fill(doc, str(self.engine.currentData()), self.seed.value()))
-        self.task.add_done_callback(lambda _t: self._refresh())
+        self.task.add_done_callback(lambda _t: self._fill_done())
         self._refresh()
         return self.task
 
     def cancel(self) -> None:
         if self.running:
             self.task.cancel()
+
+    def _on_mask_stroke(self, doc: Document, what: str) -> None:
+        """Fill on release: a stroke's start cancels a running fill, its end (re)starts the fill."""
+        if not self.on_release.isChecked() or doc is not self.window.current_doc():
+            return
+        if what == "started":
+            self._restart = False
+            self.cancel()
+        elif what == "finished" and self.has_mask:
+            if self.running:  # the stroke began before this fill did: restart once it has stopped
+                self._restart = True
+                self.cancel()
+            else:
+                self.start_fill()
+
+    def _fill_done(self) -> None:
+        self._refresh()
+        if self._restart:
+            self._restart = False
+            if self.has_mask:
+                self.start_fill()
 
     def build_request(self, doc: Document, engine: str, seed: int) -> Request:
         mask = self.controller.selection_mask(doc)

@@ -47,6 +47,7 @@ class CanvasView(QGraphicsView):
     message = Signal(str)  # a refused action, for the status bar
     cursor_moved = Signal(object)  # QPointF in image coordinates, or None when the cursor leaves
     files_dropped = Signal(list)  # list[pathlib.Path] dropped onto this canvas
+    mask_stroke = Signal(str)  # "started" / "finished": a brush stroke on the selection mask
 
     def __init__(self, doc: Document, composite: TileSource, tool_state: ToolState, parent=None) -> None:
         super().__init__(parent)
