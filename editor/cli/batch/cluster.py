@@ -53,7 +53,7 @@ class DaskExecutor:
         self.config = config
         self._address = scheduler_address(address)
         try:
-            self._client = distributed.Client(self._address, timeout=timeout_s, set_as_default=False)
+            self._client = distributed.Client(self._address, timeout=timeout_s)
         except (OSError, TimeoutError) as exc:
             raise LucidError(f"Cannot reach the Dask scheduler at {self._address} ({exc}).") from exc
         workers = self._client.scheduler_info().get("workers", {})

@@ -99,7 +99,8 @@ class JsonReporter:
     def file(self, outcome: Outcome, tally: Tally) -> None:
         eta = tally.eta_s
         self._emit(event="file", path=outcome.key, state="done" if outcome.ok else "failed",
-                   message=outcome.message, seconds=round(outcome.seconds, 3), done=tally.done,
+                   message=outcome.message, seconds=round(outcome.seconds, 3), worker=outcome.worker,
+                   done=tally.done,
                    failed=tally.failed, todo=tally.todo, rate=round(tally.rate, 3),
                    eta_s=None if eta is None else round(eta, 1))
 
