@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from editor.core.errors import LucidError
 from editor.infer.api import Progress
-from editor.infer.jobs import JobState
+from editor.infer.jobs import JobState, JobTimes
 
 KILL_AFTER_MS = 5000  # a batch that ignores SIGTERM this long is killed (its outputs stay whole)
 
@@ -50,7 +50,7 @@ class _Request:  # what JobsPanel reads of a job's request
     model_id: str | None = None
 
 
-class BatchJob(QObject):
+class BatchJob(QObject, JobTimes):
     """One batch as a job: state, progress (files done / to do), ETA, cancel, and resume as its retry."""
 
     changed = Signal(object)  # self, on the main thread
@@ -78,27 +78,15 @@ class BatchJob(QObject):
         return f"Batch {self.spec.task}: {self.spec.in_dir.name} → {self.spec.out_dir.name}"
 
     @property
-    def fraction(self) -> float:
-        return self.progress.fraction if self.progress is not None else 0.0
-
-    @property
-    def stage(self) -> str:
-        return self.progress.stage if self.progress is not None else ""
-
-    @property
     def eta_s(self) -> float | None:
         if self.state is not JobState.RUNNING or self._eta is None:
             return None
         eta, when = self._eta
         return max(0.0, eta - (time.monotonic() - when))
 
-    @property
-    def elapsed_s(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.finished_at or time.monotonic()) - self.started_at
-
     def _start(self, resume: bool) -> None:
+        if self._proc is not None:
+            self._proc.deleteLater()
         proc = QProcess(self)
         cmd = lucid_command()
         proc.setProgram(cmd[0])
@@ -122,9 +110,7 @@ class BatchJob(QObject):
             return False
         self._cancelled = True
         self._proc.terminate()
-        proc = self._proc
-        QTimer.singleShot(KILL_AFTER_MS, lambda: proc.state() != QProcess.ProcessState.NotRunning
-                          and proc.kill())
+        QTimer.singleShot(KILL_AFTER_MS, self._proc, self._proc.kill)  # dropped if the process is gone
         return True
 
     def resume(self) -> None:
