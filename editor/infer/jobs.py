@@ -36,7 +36,31 @@ class JobState(StrEnum):
         return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
-class Job:
+class JobTimes:
+    """What a Jobs row reads besides state: progress fraction and stage, time since the start.
+
+    Shared by `Job` and jobs that run outside the service (the UI's folder batch)."""
+
+    progress: Progress | None
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def fraction(self) -> float:
+        return self.progress.fraction if self.progress is not None else 0.0
+
+    @property
+    def stage(self) -> str:
+        return self.progress.stage if self.progress is not None else ""
+
+    @property
+    def elapsed_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or time.monotonic()) - self.started_at
+
+
+class Job(JobTimes):
     """One submitted request: its state, last progress, and a future for its `Result`.
 
     The future resolves with the Result, or raises `Cancelled` (cancelled, nothing changed) or a
@@ -70,13 +94,6 @@ class Job:
         task, model = self.request.task, self.request.model_id
         return f"{task} ({model})" if model else task
 
-    @property
-    def fraction(self) -> float:
-        return self.progress.fraction if self.progress is not None else 0.0
-
-    @property
-    def stage(self) -> str:
-        return self.progress.stage if self.progress is not None else ""
 
     @property
     def eta_s(self) -> float | None:
@@ -88,11 +105,6 @@ class Job:
             return None
         return (time.monotonic() - self.started_at) * (1 - f) / f
 
-    @property
-    def elapsed_s(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.finished_at or time.monotonic()) - self.started_at
 
     def cancel(self) -> bool:
         """Cancel: a queued job never runs; a running one is asked to stop at its next check."""

@@ -52,7 +52,7 @@ class JobRow(QFrame):
         self.bar.setTextVisible(True)
         self.eta = QLabel()
         self.cancel_button = QPushButton("Cancel")
-        self.retry_button = QPushButton("Retry")
+        self.retry_button = QPushButton(getattr(job, "retry_label", "Retry"))  # a batch resumes
         self.cancel_button.clicked.connect(lambda: self.job.cancel())
         self.retry_button.clicked.connect(lambda: self.retryRequested.emit(self.job))
         top = QHBoxLayout()
@@ -128,12 +128,24 @@ class JobsPanel(QWidget):
         if job.id in self.rows:
             return self.rows[job.id]
         row = JobRow(job)
-        row.retryRequested.connect(self.runner.retry)
+        row.retryRequested.connect(self._retry)
         self.rows[job.id] = row
         self._box.insertWidget(0, row)
         self._trim()
         self._update_empty()
         return row
+
+    def track(self, job) -> JobRow | None:
+        """List a job that does not go through the inference service (a folder batch, which has a
+        `changed` signal and a `resume()`)."""
+        job.changed.connect(self._on_changed)
+        return self.add_job(job)
+
+    def _retry(self, job) -> None:
+        if hasattr(job, "resume"):
+            job.resume()
+        else:
+            self.runner.retry(job)
 
     def _on_changed(self, job: Job) -> None:
         row = self.rows.get(job.id) or self.add_job(job)

@@ -558,6 +558,23 @@ class MainWindow(QMainWindow):
         dlg.show()
         self.upscale_dialog = dlg
 
+    def batch(self) -> None:
+        """File → Batch…: a task over a folder, run by `lucid batch` in the background (Jobs panel)."""
+        from editor.ui.batch_dialog import BatchDialog
+        from editor.ui.batch_job import BatchJob
+
+        panel = getattr(self, "jobs_panel", None)
+        if panel is None:
+            self.prompts.error("Batches run in the Jobs panel, which needs the AI services.")
+            return
+        dlg = BatchDialog(self)
+        self.batch_dialog = dlg
+        if dlg.exec() and (spec := dlg.spec()) is not None:
+            job = BatchJob(spec, self, resume=dlg.resume.isChecked())
+            panel.track(job)
+            self.docks["Jobs"].show()
+        dlg.deleteLater()
+
     def about(self) -> None:
         self.prompts.about(
             f"<b>Lucid {__version__}</b><br>An offline photo editor whose AI tools write non-destructive "

@@ -59,6 +59,7 @@ def build_menus(win: MainWindow) -> dict[str, QAction]:
     m.addAction(act("save", "&Save", lambda: win.save(), Keys.Save))
     m.addAction(act("save_as", "Save &As…", lambda: win.save_as(), "Ctrl+Shift+S"))
     m.addAction(act("export", "&Export…", lambda: win.export(), "Ctrl+E"))
+    m.addAction(act("batch", "&Batch…", lambda: win.batch()))
     m.addSeparator()
     m.addAction(act("close", "&Close", lambda: win.close_tab(), Keys.Close))
     m.addAction(act("quit", "&Quit", lambda: win.close(), Keys.Quit))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from editor.cli import paths
+from editor.cli.batch.spec import FileCommand
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def process_file(args: argparse.Namespace) -> str:
+    """Convert `args.input` into `args.output`; the one-file job `run` and `lucid batch` share."""
     from editor.io.export import export_image
     from editor.io.ora import open_any
 
@@ -35,5 +37,12 @@ def run(args: argparse.Namespace) -> int:
                          intent=args.intent)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
-    print(f"wrote {args.output}")
+    return f"wrote {args.output}"
+
+
+def run(args: argparse.Namespace) -> int:
+    print(process_file(args))
     return 0
+
+
+BATCH = FileCommand(process=process_file, input="input", output="output", output_flag=None)

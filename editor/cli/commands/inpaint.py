@@ -7,10 +7,12 @@ MASK is an image of the same size: white = fill, black = keep, grey = a soft edg
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
 from editor.cli import paths
+from editor.cli.batch.spec import FileCommand
 from editor.core.errors import LucidError
 
 ENGINES = ("patchmatch", "lama", "telea", "ns")
@@ -35,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+@functools.lru_cache(maxsize=1)
 def _lama_loader(models_dir: Path | None):
+    """Loads big-lama once per process: a batch worker reuses it for every file."""
     from editor.infer.api import ModelNotInstalled
     from editor.infer.inpaint.engines import LAMA_MODEL_ID
     from editor.infer.safe_load import load_model
@@ -50,7 +54,22 @@ def _lama_loader(models_dir: Path | None):
     return lambda _id: model
 
 
-def run(args: argparse.Namespace) -> int:
+def warm_up(args: argparse.Namespace) -> None:
+    if args.engine == "lama":
+        _lama_loader(args.models_dir)
+
+
+def memory_mb(args: argparse.Namespace) -> int | None:
+    if args.engine != "lama":
+        return None
+    from editor.infer.inpaint.engines import LAMA_MODEL_ID
+    from editor.infer.store import ModelStore
+
+    return ModelStore(args.models_dir).manifest(LAMA_MODEL_ID).memory_mb
+
+
+def process_file(args: argparse.Namespace) -> str:
+    """Fill `args.image` through `args.mask` into `args.output`; shared by `run` and `lucid batch`."""
     import time
 
     import numpy as np
@@ -87,6 +106,13 @@ def run(args: argparse.Namespace) -> int:
                          quality=args.quality)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
-    print(f"wrote {args.output} ({img.width}×{img.height}, {args.engine}, seed {args.seed}, "
-          f"{time.monotonic() - start:.1f} s)")
+    return (f"wrote {args.output} ({img.width}×{img.height}, {args.engine}, seed {args.seed}, "
+            f"{time.monotonic() - start:.1f} s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    print(process_file(args))
     return 0
+
+
+BATCH = FileCommand(process=process_file, matched=("mask",), warm_up=warm_up, memory_mb=memory_mb)

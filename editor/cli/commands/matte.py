@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from editor.cli import paths
+from editor.cli.batch.spec import FileCommand
 from editor.core.errors import LucidError
 
 
@@ -85,8 +86,9 @@ def _same_size(arr, image, what: str, path: Path) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    from editor.infer.api import CancelToken, Progress, Request
+def process_file(args: argparse.Namespace, progress=None) -> str:
+    """Matte `args.image` into `args.output`; the one-file job `run` and `lucid batch` share."""
+    from editor.infer.api import CancelToken, Request, no_progress
     from editor.infer.matting.background import replace_background
     from editor.infer.matting.trimap import snap_trimap
     from editor.infer.tasks.matting import run as matting
@@ -110,6 +112,21 @@ def run(args: argparse.Namespace) -> int:
         _same_size(plate, image, "plate", args.plate)
         inputs["plate"] = plate
     mode = "plate" if args.plate is not None else "trimap"
+    request = Request(
+        task="matting", image=image, inputs=inputs, params={"mode": mode, "engine": args.engine}
+    )
+    result = matting(request, progress or no_progress, CancelToken())
+    out = result.image
+    if background is not None:
+        out = replace_background(out, background, original=image)
+    for note in export_image(out, args.output):
+        print(f"lucid: note: {note}", file=sys.stderr)
+    return f"wrote {args.output}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from editor.infer.api import Progress
+
     last = [""]
 
     def progress(p: Progress) -> None:
@@ -117,14 +134,8 @@ def run(args: argparse.Namespace) -> int:
             last[0] = p.stage
             print(f"{p.stage}…", file=sys.stderr)
 
-    request = Request(
-        task="matting", image=image, inputs=inputs, params={"mode": mode, "engine": args.engine}
-    )
-    result = matting(request, progress, CancelToken())
-    out = result.image
-    if background is not None:
-        out = replace_background(out, background, original=image)
-    for note in export_image(out, args.output):
-        print(f"lucid: note: {note}", file=sys.stderr)
-    print(f"wrote {args.output}", file=sys.stderr)
+    print(process_file(args, progress), file=sys.stderr)
     return 0
+
+
+BATCH = FileCommand(process=process_file, matched=("trimap", "plate", "corrections"), default_suffix=".png")

@@ -7,11 +7,13 @@ a 16-bit source is processed in float and written back at 16 bits.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 from pathlib import Path
 
 from editor.cli import paths
+from editor.cli.batch.spec import FileCommand
 from editor.core.errors import LucidError
 
 
@@ -64,13 +66,44 @@ def _check_memory_from_header(path: Path, model, scale: float | None) -> None:
     check_output_memory(h, w, model_scale, out_h, out_w)
 
 
-def run(args: argparse.Namespace) -> int:
+def _resolved_model(models_dir: Path | None, requested: str | None) -> tuple[str, Path]:
+    from editor.infer.api import ModelNotInstalled
+    from editor.infer.store import ModelStore
+
+    store = ModelStore(models_dir)
+    model_id = _model_id(store, requested)
+    try:
+        return model_id, store.path(model_id)
+    except ModelNotInstalled as exc:
+        raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
+                         "(or `lucid models import FILE`) first.") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded(path: Path):
+    """The model, loaded once per process: a batch worker reuses it for every file."""
+    from editor.infer.safe_load import load_model
+
+    return load_model(path)
+
+
+def warm_up(args: argparse.Namespace) -> None:
+    _loaded(_resolved_model(args.models_dir, args.model)[1])
+
+
+def memory_mb(args: argparse.Namespace) -> int | None:
+    from editor.infer.store import ModelStore
+
+    store = ModelStore(args.models_dir)
+    return store.manifest(_model_id(store, args.model)).memory_mb
+
+
+def process_file(args: argparse.Namespace, progress=None) -> str:
+    """Upscale `args.image` into `args.output`; the one-file job `run` and `lucid batch` share."""
     import numpy as np
 
-    from editor.cli.commands.models import _ProgressPrinter
     from editor.core.pixels import to_float
-    from editor.infer.api import CancelToken, ModelNotInstalled, Request, TaskContext
-    from editor.infer.store import ModelStore
+    from editor.infer.api import CancelToken, Request, TaskContext, no_progress
     from editor.io.export import export_image
     from editor.io.images import load_image
 
@@ -79,20 +112,13 @@ def run(args: argparse.Namespace) -> int:
     if args.tile is not None and args.tile < 16:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
     paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
-    store = ModelStore(args.models_dir)
-    model_id = _model_id(store, args.model)
-    try:
-        model_path = store.path(model_id)
-    except ModelNotInstalled as exc:
-        raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
-                         "(or `lucid models import FILE`) first.") from exc
-    from editor.infer.device import resolve_device, set_cpu_threads
-    from editor.infer.safe_load import load_model
+    model_id, model_path = _resolved_model(args.models_dir, args.model)
+
+    from editor.infer.device import resolve_device
     from editor.infer.tasks.superres import run as superres
 
     device = resolve_device(args.device)
-    set_cpu_threads()
-    model = load_model(model_path)
+    model = _loaded(model_path)
     _check_memory_from_header(args.image, model, args.scale)
     img = load_image(args.image)
     pixels = to_float(img.pixels)
@@ -101,15 +127,27 @@ def run(args: argparse.Namespace) -> int:
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
     request = Request(task="superres", image=pixels, model_id=model_id, params=params,
                       context=TaskContext(device=device, load_model=lambda _id: model))
-    printer = _ProgressPrinter()
-    try:
-        result = superres(request, printer, CancelToken())
-    finally:
-        printer.done()
+    result = superres(request, progress or no_progress, CancelToken())
     notes = export_image(result.image, args.output, depth=img.depth, icc_profile=img.icc_profile,
                          exif=img.exif, quality=args.quality)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
     out_w, out_h = result.info["size"]
-    print(f"wrote {args.output} ({out_w}×{out_h}, {model_id}, {result.info['seconds']:.1f} s)")
+    return f"wrote {args.output} ({out_w}×{out_h}, {model_id}, {result.info['seconds']:.1f} s)"
+
+
+def run(args: argparse.Namespace) -> int:
+    from editor.cli.commands.models import _ProgressPrinter
+    from editor.infer.device import set_cpu_threads
+
+    set_cpu_threads()
+    printer = _ProgressPrinter()
+    try:
+        message = process_file(args, printer)
+    finally:
+        printer.done()
+    print(message)
     return 0
+
+
+BATCH = FileCommand(process=process_file, warm_up=warm_up, memory_mb=memory_mb, uses_device=True)
