@@ -53,6 +53,8 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         raise InferenceError("No subject was found. Draw a rough outline around it and try again.")
     band = int(request.params.get("band_px") or band_px(rgb.shape))
     trimap = trimap_from_mask(mask, band)
+    if selection is not None:
+        trimap[sel < 0.5] = 0.0  # outside the user's selection nothing is cut out
     if not (trimap == 0).any():
         raise InferenceError("The subject fills the whole photo: there is no background to remove.")
     progress(Progress(0.2, "Solving the matte"))
