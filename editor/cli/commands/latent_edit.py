@@ -1,4 +1,6 @@
-"""`lucid latent-edit IMAGE --generator FILE --eyes X1,Y1,X2,Y2 --mouth X,Y [--edit NAME=AMOUNT ...] -o OUT`
+"""`lucid latent-edit IMAGE --generator FILE [--eyes X1,Y1,X2,Y2 --mouth X,Y] [--edit NAME=AMOUNT ...] -o OUT`
+
+Without --eyes/--mouth the face is found by MediaPipe's detector and face mesh (`lucid faces`).
 
 Inverts the face into the generator, moves it along edit directions (`sefa0…`, `pca0…`, or the stem of a
 boundary imported with `--direction FILE`) and writes the photo with the face composited back.
@@ -38,8 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image", type=Path)
     p.add_argument("--generator", type=Path, required=True, help="StyleGAN2 .pkl/.pt/.safetensors")
-    p.add_argument("--eyes", required=True, type=lambda t: _floats(t, 4, "--eyes"), help="X1,Y1,X2,Y2")
-    p.add_argument("--mouth", required=True, type=lambda t: _floats(t, 2, "--mouth"), help="X,Y")
+    p.add_argument(
+        "--eyes", type=lambda t: _floats(t, 4, "--eyes"), help="X1,Y1,X2,Y2 (default: the detected face)"
+    )
+    p.add_argument(
+        "--mouth", type=lambda t: _floats(t, 2, "--mouth"), help="X,Y (default: the detected face)"
+    )
     p.add_argument(
         "--edit",
         action="append",
@@ -89,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     paths.check_paths([args.image, args.generator, args.mask, *args.direction], [args.output, args.crop_out],
                       overwrite=args.overwrite, image_outputs=[args.output, args.crop_out])
     photo = to_float(load_image(args.image).pixels)
+    if (args.eyes is None) != (args.mouth is None):
+        raise LucidError("Give both --eyes and --mouth, or neither to use the detected face.")
+    if args.eyes is None:
+        args.eyes, args.mouth = _detected_face(photo)
     mask = None
     inputs = {}
     if args.mask is not None:
@@ -134,3 +144,17 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"wrote {args.output}")
     return 0
+
+
+def _detected_face(photo) -> tuple[list[float], list[float]]:
+    """Eyes (image-left first) and mouth of the most confident face, or a clear error."""
+    from editor.cli.commands.faces import detect_faces
+
+    faces = detect_faces(photo[..., :3])
+    if not faces:
+        raise LucidError("No face was found in the photo; give --eyes X1,Y1,X2,Y2 and --mouth X,Y.")
+    f = faces[0]
+    (x1, y1), (x2, y2) = f["eyes"]
+    mx, my = f["mouth"]
+    print(f"face found: eyes {x1:.0f},{y1:.0f} {x2:.0f},{y2:.0f}  mouth {mx:.0f},{my:.0f}", file=sys.stderr)
+    return [x1, y1, x2, y2], list(f["mouth"])

@@ -1,8 +1,10 @@
-"""`lucid matte IMAGE (--trimap TRIMAP | --plate PLATE) -o OUT [--engine cf|knn|lkm] [--background B]`.
+"""`lucid matte IMAGE (--trimap TRIMAP | --plate PLATE | --subject person|auto) -o OUT [--engine …]`.
 
 Cuts the subject out with a soft alpha matte, headless. TRIMAP is a grey image: 0 background,
 128 unknown, 255 foreground (other greys snap to the nearest). PLATE is a photo of the same scene
 without the subject (background-plate matting); a --trimap given with it acts as brush corrections.
+--subject needs no trimap: the subject model's mask (refined to a rough --selection when given)
+seeds a trimap whose band (--band, default 1 % of the longer side) the matting solves.
 OUT is RGBA (estimated foreground colours + the matte as alpha) unless --background is given:
 a colour (#rrggbb, r,g,b or a name), an image file (scaled to cover), or `blur` (blurred original).
 """
@@ -26,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--plate", type=Path, help="clean background plate: the same scene without the subject"
     )
+    source.add_argument(
+        "--subject", choices=("person", "auto"), help="find the subject with a model: no trimap needed"
+    )
+    parser.add_argument("--selection", type=Path, help="with --subject: a rough mask around the subject")
+    parser.add_argument("--band", type=int, help="with --subject: trimap band in pixels")
     parser.add_argument(
         "--corrections",
         type=Path,
@@ -94,6 +101,10 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     from editor.infer.tasks.matting import run as matting
     from editor.io.export import export_image
 
+    if args.subject is not None:
+        paths.check_paths([args.image, args.selection], [args.output], overwrite=args.overwrite,
+                          image_outputs=[args.output])
+        return _run_subject(args)
     if args.corrections is not None and args.plate is None:
         raise LucidError("--corrections only applies with --plate (with --trimap, edit the trimap itself).")
     background_file = Path(args.background) if args.background and Path(args.background).is_file() else None
@@ -136,6 +147,50 @@ def run(args: argparse.Namespace) -> int:
 
     print(process_file(args, progress), file=sys.stderr)
     return 0
+
+
+def _run_subject(args: argparse.Namespace) -> str:
+    """One click: subject model → (GrabCut on a rough selection) → trimap → closed-form matte."""
+    from editor.infer.api import Request
+    from editor.infer.matting.background import replace_background
+    from editor.infer.service import run_direct
+    from editor.infer.store import ModelStore
+    from editor.infer.subject import subject_model
+    from editor.io.export import export_image
+
+    image = _load(args.image, "image")[..., :3]
+    background = _background(args.background, image.shape[:2]) if args.background else None
+    inputs = {}
+    if args.selection is not None:
+        sel = _load(args.selection, "selection")
+        _same_size(sel, image, "selection", args.selection)
+        inputs["selection"] = sel[..., :3].mean(-1) if sel.shape[2] >= 3 else sel[..., 0]
+    store = ModelStore()
+    request = Request(
+        task="cutout",
+        image=image,
+        inputs=inputs,
+        model_id=subject_model(store, args.subject),
+        params={"engine": args.engine, "band_px": args.band},
+    )
+    result = run_direct(request, store=store, progress=_stage_printer())
+    out = result.image
+    if background is not None:
+        out = replace_background(out, background, original=image)
+    for note in export_image(out, args.output):
+        print(f"lucid: note: {note}", file=sys.stderr)
+    return f"wrote {args.output} ({result.info['model_id']}, band {result.info['band_px']} px)"
+
+
+def _stage_printer():
+    last = [""]
+
+    def progress(p) -> None:
+        if p.stage and p.stage != last[0] and p.stage != "Done":
+            last[0] = p.stage
+            print(f"{p.stage}…", file=sys.stderr)
+
+    return progress
 
 
 BATCH = FileCommand(process=process_file, matched=("trimap", "plate", "corrections"), default_suffix=".png")

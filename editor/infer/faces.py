@@ -1,0 +1,240 @@
+"""Faces: MediaPipe's BlazeFace short-range detector, then the 468-point face mesh, as MediaPipe runs them.
+
+Detection letterboxes the photo into a 128×128 square (values in [-1, 1]), decodes the 896 SSD
+anchors (x, y, w, h and six keypoints, scale 128), keeps scores ≥ 0.5 and merges overlaps by
+weighted non-maximum suppression (IoU 0.3). Each face's crop is a square 1.5× the box's longer
+side, centred on the box and rotated so the eyes are level; it is resampled to 192×192 ([0, 1])
+for the mesh, whose points are mapped back through the same rotation. Eye centres are the means
+of each eye's contour points and the mouth centre the mean of the lip corners and mid-lips.
+All geometry is numpy; the networks are the converted TFLite graphs (`archs.tflite_graph`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+DETECTOR = "face_detection_short_range"
+LANDMARKS = "face_landmark"
+DET_SIZE, MESH_SIZE = 128, 192
+MIN_SCORE, NMS_IOU = 0.5, 0.3
+ROI_SCALE = 1.5
+MIN_PRESENCE = 0.1
+# Eye contours of the 468-point mesh (MediaPipe's FACEMESH_RIGHT_EYE / FACEMESH_LEFT_EYE points).
+EYE_A = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+EYE_B = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+MOUTH = (61, 291, 13, 14)  # outer lip corners, inner upper and lower lip middles
+
+
+@dataclass
+class Face:
+    box: tuple[float, float, float, float]  # x, y, w, h in image pixels
+    score: float
+    eyes: tuple[tuple[float, float], tuple[float, float]]  # image-left eye first
+    mouth: tuple[float, float]
+    landmarks: np.ndarray = field(repr=False)  # 468×3 (x, y in pixels; z relative)
+    presence: float = 1.0
+
+    def as_json(self, *, all_points: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "box": [round(v, 2) for v in self.box],
+            "score": round(self.score, 4),
+            "eyes": [[round(v, 2) for v in e] for e in self.eyes],
+            "mouth": [round(v, 2) for v in self.mouth],
+        }
+        if all_points:
+            out["landmarks"] = np.round(self.landmarks[:, :2], 2).tolist()
+        return out
+
+
+def anchors() -> np.ndarray:
+    """The 896 anchor centres (x, y) of the short-range detector (SSD, strides 8, 16, 16, 16)."""
+    out = []
+    for grid, per_cell in ((16, 2), (8, 6)):  # layers with the same stride share one grid
+        ys, xs = np.mgrid[0:grid, 0:grid]
+        centres = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], -1).reshape(-1, 1, 2)
+        out.append(np.repeat(centres, per_cell, axis=1).reshape(-1, 2))
+    return np.concatenate(out).astype(np.float32)
+
+
+ANCHORS = anchors()
+
+
+def _area_resize(image: np.ndarray, scale: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def letterbox(image: np.ndarray, size: int = DET_SIZE) -> tuple[np.ndarray, float, int, int]:
+    """The image scaled to fit a `size` square, centred on black: (square, scale, offset x, offset y)."""
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    small = _area_resize(np.ascontiguousarray(image[..., :3], dtype=np.float32), scale)
+    out = np.zeros((size, size, 3), np.float32)
+    oy, ox = (size - small.shape[0]) // 2, (size - small.shape[1]) // 2
+    out[oy : oy + small.shape[0], ox : ox + small.shape[1]] = small
+    return out, scale, ox, oy
+
+
+def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(boxes N×16 as normalised x0, y0, x1, y1 + 6 keypoints (x, y), scores N) above MIN_SCORE."""
+    scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1).astype(np.float64), -100, 100)))
+    keep = scores >= MIN_SCORE
+    r, a = raw_boxes.reshape(-1, 16)[keep] / DET_SIZE, ANCHORS[keep]
+    cx, cy = r[:, 0] + a[:, 0], r[:, 1] + a[:, 1]
+    w, h = r[:, 2], r[:, 3]
+    kps = r[:, 4:].reshape(-1, 6, 2) + a[:, None, :]
+    boxes = np.concatenate(
+        [np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1), kps.reshape(-1, 12)], 1
+    )
+    return boxes, scores[keep]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x0, y0 = np.maximum(a[0], b[:, 0]), np.maximum(a[1], b[:, 1])
+    x1, y1 = np.minimum(a[2], b[:, 2]), np.minimum(a[3], b[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda z: (z[..., 2] - z[..., 0]) * (z[..., 3] - z[..., 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """MediaPipe's WEIGHTED suppression: overlapping boxes are averaged, weighted by score."""
+    order = np.argsort(-scores)
+    boxes, scores = boxes[order], scores[order]
+    out = []
+    while len(scores):
+        overlap = _iou(boxes[0], boxes) > NMS_IOU
+        w = scores[overlap][:, None]
+        out.append(((boxes[overlap] * w).sum(0) / w.sum(), float(scores[0])))
+        boxes, scores = boxes[~overlap], scores[~overlap]
+    return out
+
+
+def _rotation(eye_a: np.ndarray, eye_b: np.ndarray) -> float:
+    """MediaPipe's ROI rotation from keypoint 0 (the subject's right eye) to 1: eyes level."""
+    r = -math.atan2(-(eye_b[1] - eye_a[1]), eye_b[0] - eye_a[0])
+    return (r + math.pi) % (2 * math.pi) - math.pi
+
+
+def roi_corners(centre: np.ndarray, side: float, angle: float) -> np.ndarray:
+    """Image positions of the rotated square's top-left, top-right and bottom-left corners."""
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    local = np.array([[-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5]]) * side
+    return (local @ rot.T + centre).astype(np.float32)
+
+
+def crop(image: np.ndarray, corners: np.ndarray, size: int = MESH_SIZE) -> np.ndarray:
+    """The rotated square resampled to size×size (area-filtered first when it shrinks a lot)."""
+    c = corners.astype(np.float64)
+    four = np.vstack([c, c[1] + c[2] - c[0]])
+    h, w = image.shape[:2]
+    x0, y0 = (int(max(0, np.floor(v))) for v in four.min(0))
+    x1, y1 = int(min(w, np.ceil(four[:, 0].max()) + 1)), int(min(h, np.ceil(four[:, 1].max()) + 1))
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((size, size, 3), np.float32)
+    sub = np.ascontiguousarray(image[y0:y1, x0:x1, :3], dtype=np.float32)
+    shrink = np.linalg.norm(c[1] - c[0]) / size
+    local = c - (x0, y0)
+    if shrink > 2:
+        sub = _area_resize(sub, 1.0 / shrink)
+        local = local * (sub.shape[1] / (x1 - x0), sub.shape[0] / (y1 - y0))
+    dst = np.array([[0, 0], [size, 0], [0, size]], np.float32)
+    m = cv2.getAffineTransform(local.astype(np.float32), dst)
+    return cv2.warpAffine(sub, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def to_image(points: np.ndarray, corners: np.ndarray, size: int = MESH_SIZE) -> np.ndarray:
+    """Crop pixel positions (N×2) back to image pixels through the crop's affine map."""
+    src = np.array([[0, 0], [size, 0], [0, size]], np.float32)
+    m = cv2.getAffineTransform(src, corners)
+    return points @ m[:, :2].T + m[:, 2]
+
+
+def _run(graph: Any, x: np.ndarray) -> list[np.ndarray]:
+    import torch
+
+    buf = next(iter(graph.buffers()))
+    with torch.inference_mode():
+        out = graph(torch.from_numpy(np.ascontiguousarray(x[None])).to(buf.device))
+    return [o.float().cpu().numpy() for o in out]
+
+
+def detect(model: Any, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """Detections in image pixels: (x0, y0, x1, y1, 6 keypoints x/y) and score, best first."""
+    net = getattr(model, "model", model)
+    small, scale, ox, oy = letterbox(np.clip(image, 0, 1))
+    raw_boxes, raw_scores = _run(net.graph(DETECTOR), small * 2.0 - 1.0)
+    boxes, scores = decode(raw_boxes, raw_scores)
+    found = []
+    for b, s in weighted_nms(boxes, scores):
+        px_box = (b.reshape(-1, 2) * DET_SIZE - np.array([ox, oy])) / scale
+        found.append((px_box.reshape(-1), s))
+    return found
+
+
+def mesh_in(model: Any, image: np.ndarray, centre: np.ndarray, side: float, angle: float):
+    """468×3 mesh points in image pixels and the face-presence score for one rotated square."""
+    net = getattr(model, "model", model)
+    corners = roi_corners(centre, side, angle)
+    mesh, flag = _run(net.graph(LANDMARKS), crop(np.clip(image, 0, 1), corners))
+    pts = mesh.reshape(-1, 3).astype(np.float64)
+    xy = to_image(pts[:, :2], corners)
+    z = pts[:, 2:] * side / MESH_SIZE
+    presence = float(1.0 / (1.0 + np.exp(-np.clip(flag.reshape(-1)[0], -80, 80))))
+    return np.concatenate([xy, z], 1), presence
+
+
+def landmarks(model: Any, image: np.ndarray, det: np.ndarray, refine: int = 0) -> tuple[np.ndarray, float]:
+    """The mesh of one detection: first in the detection's square (as MediaPipe's first frame), then
+    `refine` times in the square MediaPipe derives from the mesh itself (its tracking ROI: level
+    eye corners 33 → 263, the points' bounding box × 1.5), keeping the most confident answer."""
+    x0, y0, x1, y1 = det[:4]
+    kps = det[4:].reshape(6, 2)
+    best = mesh_in(
+        model,
+        image,
+        np.array([(x0 + x1) / 2, (y0 + y1) / 2]),
+        ROI_SCALE * max(x1 - x0, y1 - y0),
+        _rotation(kps[0], kps[1]),
+    )
+    for _ in range(refine):
+        pts = best[0][:, :2]
+        angle = _rotation(pts[33], pts[263])
+        rot = np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
+        local = (pts - pts.mean(0)) @ rot.T  # into the face's level frame
+        lo, hi = local.min(0), local.max(0)
+        centre = pts.mean(0) + ((lo + hi) / 2) @ rot
+        again = mesh_in(model, image, centre, ROI_SCALE * float(max(hi - lo)), angle)
+        if again[1] < best[1]:
+            break
+        best = again
+    return best
+
+
+def find_faces(model: Any, image: np.ndarray, *, max_faces: int = 8) -> list[Face]:
+    """Every face the detector finds (best first), with its mesh, eyes and mouth."""
+    faces = []
+    for det, score in detect(model, image)[:max_faces]:
+        mesh, presence = landmarks(model, image, det)
+        if presence < MIN_PRESENCE:
+            continue  # the detector's box holds no face the mesh model accepts
+        eyes = sorted((tuple(mesh[list(EYE_A), :2].mean(0)), tuple(mesh[list(EYE_B), :2].mean(0))))
+        mouth = tuple(mesh[list(MOUTH), :2].mean(0))
+        x0, y0, x1, y1 = (float(v) for v in det[:4])
+        faces.append(
+            Face(
+                box=(x0, y0, x1 - x0, y1 - y0),
+                score=score,
+                eyes=(tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))),  # type: ignore[arg-type]
+                mouth=(float(mouth[0]), float(mouth[1])),
+                landmarks=mesh,
+                presence=presence,
+            )
+        )
+    return faces

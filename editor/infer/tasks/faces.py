@@ -1,0 +1,28 @@
+"""Task "faces": every face with its box, score, eye centres (image-left first), mouth centre and
+468 mesh points, from MediaPipe's detector and face mesh (`editor.infer.faces`).
+
+Inputs: `request.image` float32 RGB(A); `request.model_id` (default "mediapipe-face-mesh").
+Result: `info["faces"]`, a list of `Face.as_json(all_points=True)` dicts in image pixels, best first.
+"""
+
+from __future__ import annotations
+
+from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, Request, Result
+from editor.infer.faces import find_faces
+from editor.infer.subject import FACE_MODEL
+
+
+def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
+    image = request.image
+    if image is None or image.ndim != 3 or image.shape[2] < 3:
+        raise InferenceError("Finding faces needs an RGB image.")
+    if request.context.load_model is None:
+        raise InferenceError("No model loader is available to find faces.")
+    model_id = request.model_id or FACE_MODEL
+    progress(Progress(0.05, "Loading the face models"))
+    model = request.context.load_model(model_id)
+    cancel.check()
+    progress(Progress(0.3, "Finding faces"))
+    faces = find_faces(model, image)
+    progress(Progress(1.0, "Done"))
+    return Result(info={"model_id": model_id, "faces": [f.as_json(all_points=True) for f in faces]})

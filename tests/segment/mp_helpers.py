@@ -1,0 +1,62 @@
+"""Test helpers (no tests): installed MediaPipe files, real photos, Google's runtime (ai-edge-litert)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = (Path(__file__).resolve().parents[3] / "shared" / "data").resolve()
+
+SELFIE = ("mediapipe-selfie-segmentation", "selfie_segmentation.tflite")
+DETECTOR = ("mediapipe-face-mesh", "face_detection_short_range.tflite")
+LANDMARK = ("mediapipe-face-mesh", "face_landmark.tflite")
+
+
+def model_file(model_id: str, name: str) -> Path:
+    """A file of an installed model (fetched at set-up: `lucid models fetch …`), else skip."""
+    from editor.infer.store import ModelStore
+
+    p = ModelStore().models_dir / model_id / name
+    if not p.is_file():
+        pytest.skip(f"{model_id} is not installed ({p}); run `lucid models fetch {model_id}`")
+    return p
+
+
+def loaded(model_id: str):
+    from editor.infer.safe_load import load_model
+    from editor.infer.store import ModelStore
+
+    store = ModelStore()
+    if not store.get(model_id).installed:
+        pytest.skip(f"{model_id} is not installed; run `lucid models fetch {model_id}`")
+    return load_model(store.path(model_id))
+
+
+def photo(rel: str) -> np.ndarray:
+    from PIL import Image
+
+    p = SHARED_DATA / rel
+    if not p.is_file():
+        pytest.skip(f"{p} is missing")
+    return np.asarray(Image.open(p).convert("RGB"), np.float32) / 255.0
+
+
+def litert(path: Path, preserve: bool = False):
+    mod = pytest.importorskip("ai_edge_litert.interpreter")
+    it = mod.Interpreter(model_path=str(path), experimental_preserve_all_tensors=preserve)
+    it.allocate_tensors()
+    return it
+
+
+def litert_run(it, x: np.ndarray) -> list[np.ndarray]:
+    it.set_tensor(it.get_input_details()[0]["index"], np.ascontiguousarray(x, np.float32))
+    it.invoke()
+    return [it.get_tensor(o["index"]) for o in it.get_output_details()]
+
+
+WOMAN = "sr/Set5/x4/img_005_SRF_4_HR.png"
+HEAD = "sr/Set5/x4/img_004_SRF_4_HR.png"
+MAN = "matting/bgmv2_pair/test_fg.jpg"
+GIRL = "inpaint/iopaint/assets/unwant_person.jpg"
