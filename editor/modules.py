@@ -43,10 +43,12 @@ PANELS: tuple[PanelEntry, ...] = (
 )
 
 # Task NAME is the function `run` in `editor.infer.tasks.NAME`.
-TASKS: tuple[str, ...] = ("inpaint", "latent", "matting", "obstruction", "salient", "superres")
+TASKS: tuple[str, ...] = (
+    "cutout", "faces", "inpaint", "latent", "matting", "obstruction", "salient", "segment", "superres",
+)
 
 # A manifest's `[convert] kind = "NAME"` is the function `convert` in `editor.infer.convert.NAME`.
-CONVERTERS: tuple[str, ...] = ("ncnn", "torchscript")
+CONVERTERS: tuple[str, ...] = ("ncnn", "tflite", "torchscript")
 
 
 def task_module(name: str) -> str:
