@@ -129,13 +129,13 @@ def to_lut(curve: np.ndarray) -> np.ndarray:
 
 def apply_luts(rgb: np.ndarray, luts: np.ndarray) -> np.ndarray:
     """Look each channel up in its table: `luts` is (65536,) for all channels or (3, 65536)."""
-    idx = np.clip(rgb, _F(0.0), _F(1.0)) * _F(LUT_SIZE - 1)
-    np.rint(idx, out=idx)
+    idx = rgb * _F(LUT_SIZE - 1)
+    idx += _F(0.5)  # truncation below rounds to nearest; clipping keeps the index inside the table
+    np.clip(idx, _F(0.0), _F(LUT_SIZE - 0.5), out=idx)
     index = idx.astype(np.uint16)
     out = np.empty(rgb.shape, _F)
     for c in range(3):
-        table = luts if luts.ndim == 1 else luts[c]
-        np.take(table, index[c], out=out[c])
+        np.take(luts if luts.ndim == 1 else luts[c], index[c], out=out[c])
     return out
 
 
