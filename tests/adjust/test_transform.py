@@ -129,7 +129,8 @@ def test_straighten_by_a_drawn_horizon_recovers_the_angle():
     gray = img[..., 1] / 65535.0
     # a hand-drawn line: roughly along the horizon, a degree and a few pixels off
     slope = math.tan(math.radians(tilt + 1.0))
-    p0, p1 = (60.0, 150 + (60 - 200) * slope + 3), (340.0, 150 + (340 - 200) * slope - 2)
+    p0, p1 = (60.0, 150 + (60 - 200) * slope + 2), (340.0, 150 + (340 - 200) * slope + 3)
+    assert abs(transform.line_angle(p0, p1) - tilt) > 1.0  # the drawn line alone is well off
     a, b = transform.refine_line(gray, p0, p1)
     assert abs(transform.line_angle(a, b) - tilt) < 0.1
     transform.straighten(doc, -transform.line_angle(a, b))
