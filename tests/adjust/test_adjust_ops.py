@@ -193,3 +193,23 @@ def test_clipped_adjustment_changes_only_the_layer_below():
     set_params(doc, adj, {"saturation": 0})
     assert np.array_equal(out[7, 7], patch[0, 0])
     assert isinstance(doc.duplicate_layer(adj), AdjustmentLayer)
+
+
+def test_preview_proxy_follows_the_full_composite_and_reuses_what_lies_below():
+    from editor.core.adjust.proxy import PreviewProxy
+
+    y, x = np.mgrid[0:200, 0:300]
+    px = np.zeros((200, 300, 4), np.uint16)
+    px[..., 0], px[..., 1], px[..., 2], px[..., 3] = x * 200, y * 300, 30000, 65535
+    doc = Document(300, 200, depth=16)
+    doc.add_layer(PixelLayer("photo", px))
+    exposure = add_adjustment(doc, "exposure", {"ev": 0.4})
+    add_adjustment(doc, "curves", {"master": [[0, 0], [0.3, 0.2], [1, 1]]})
+    proxy = PreviewProxy(doc, 0.5)
+    first = proxy.render_planar(exposure)
+    preview_params(doc, exposure, {"ev": 1.2})
+    live = proxy.render_planar(exposure)  # reuses the photo's render, applies both adjustments again
+    full = composite(doc)[::2, ::2]  # the full-resolution composite, sampled at the proxy's scale
+    assert np.abs(np.moveaxis(live[:3], 0, -1) - full[:100, :150, :3]).mean() < 0.01
+    assert np.abs(live - first).max() > 0.05  # the preview moved with the slider
+    assert np.allclose(live, proxy.render_planar())  # same as a from-scratch proxy render

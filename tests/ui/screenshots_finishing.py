@@ -3,8 +3,9 @@
     PYTHONPATH=$PWD .venv/bin/python tests/ui/screenshots_finishing.py OUT_DIR
 
 A beach photo from ../shared/data (its horizon leans ~2.9°) is enlarged and tilted 2° more, then: the
-crop tool levels it by a horizon drawn with Ctrl-drag (crop_straighten.png); a curves layer over its histogram (curves_panel.png); an
-exposure layer whose mask was painted with the mask brush, in the layers panel (layers_adjustment_mask.png).
+crop tool levels it by a horizon drawn with Ctrl-drag (crop_straighten.png); a curves layer over its
+histogram (curves_panel.png); an exposure layer whose mask was painted with the mask brush, in the layers
+panel (layers_adjustment_mask.png, and layers_adjustment_effect.png without the mask overlay).
 """
 
 from __future__ import annotations

@@ -167,3 +167,28 @@ def test_curves_panel_edits_the_curve_over_a_histogram(window, qtbot):
     assert curves.channel == "r" and curves.points == [[0.0, 0.0], [1.0, 1.0]]
     window.actions["undo"].trigger()
     assert layer.params["master"] == [[0.0, 0.0], [1.0, 1.0]]
+
+
+def test_large_photo_drag_shows_the_proxy_then_the_full_tiles(window, qtbot, monkeypatch):
+    from editor.ui.panels import adjust_panel
+
+    monkeypatch.setattr(adjust_panel, "PROXY_FROM", 1000)  # treat this small photo as a large one
+    doc = gradient_doc(200, 150)
+    window.add_document(doc)
+    panel = window.adjust_panel
+    panel.add("exposure")
+    slider = panel.sliders["ev"]
+    view = window.current_tab().view
+    slider._slider.sliderPressed.emit()
+    slider.setValue(1.5)
+    qtbot.wait(60)
+    assert panel.live.item is not None and panel.live.item.scene() is view.scene()
+    assert not view.image_item.isVisible()
+    preview = panel.live.image
+    assert preview is not None and preview.width() <= 200  # never above the document's resolution
+    shown = preview.pixelColor(100, 75)
+    expect = from_float(composite(doc), np.uint8)[75, 100]  # the dragged value, at full resolution
+    assert abs(shown.red() - int(expect[0])) <= 2 and abs(shown.green() - int(expect[1])) <= 2
+    slider._slider.sliderReleased.emit()
+    assert panel.live.item is None and view.image_item.isVisible()
+    assert doc.layers[-1].params["ev"] == pytest.approx(1.5)

@@ -135,7 +135,7 @@ def apply_luts(rgb: np.ndarray, luts: np.ndarray) -> np.ndarray:
     index = idx.astype(np.uint16)
     out = np.empty(rgb.shape, _F)
     for c in range(3):
-        np.take(luts if luts.ndim == 1 else luts[c], index[c], out=out[c])
+        np.take(luts if luts.ndim == 1 else luts[c], index[c], out=out[c], mode="clip")  # clip: no checks
     return out
 
 

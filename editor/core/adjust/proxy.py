@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from editor.core.adjust.apply import adjust_backdrop
 from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.compositor import planar_to_rgba8, render
 from editor.core.geometry import Rect
@@ -35,6 +36,7 @@ class PreviewProxy:
         self.doc = doc
         self.scale = float(min(1.0, max(scale, 1e-3)))
         self._cache: dict[str, tuple[tuple, np.ndarray | None, np.ndarray | None]] = {}
+        self._below: tuple[int, np.ndarray] | None = None  # (index of the live layer, composite below it)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -42,6 +44,7 @@ class PreviewProxy:
 
     def forget(self) -> None:
         self._cache.clear()
+        self._below = None
 
     def _scaled_rect(self, rect: Rect) -> Rect:
         s = self.scale
@@ -78,10 +81,26 @@ class PreviewProxy:
             out.mask = mask
         return out
 
-    def render_planar(self) -> np.ndarray:
+    def render_planar(self, live: Layer | None = None) -> np.ndarray:
+        """The preview, planar premultiplied. With `live` (the adjustment being dragged; nothing else
+        changes meanwhile) the composite below it is rendered once and kept, when only unclipped
+        adjustment layers lie from it upwards: each frame then applies just those."""
         w, h = self.size
-        return render([self._proxy(layer) for layer in self.doc.layers], Rect(0, 0, w, h))
+        rect = Rect(0, 0, w, h)
+        layers = self.doc.layers
+        i = next((k for k, layer in enumerate(layers) if layer is live), None)
+        above = layers[i:] if i is not None else []
+        if not above or not all(isinstance(x, AdjustmentLayer) and not x.clipped for x in above):
+            return render([self._proxy(layer) for layer in layers], rect)
+        if self._below is None or self._below[0] != i:
+            self._below = (i, render([self._proxy(layer) for layer in layers[:i]], rect))
+        acc = self._below[1].copy()
+        covered = bool(acc[3].min() >= 1.0)
+        for layer in above:
+            if layer.visible and layer.opacity > 0.0:
+                adjust_backdrop(self._proxy(layer), rect, acc, covered)  # type: ignore[arg-type]
+        return acc
 
-    def render_rgba8(self) -> np.ndarray:
+    def render_rgba8(self, live: Layer | None = None) -> np.ndarray:
         """The preview as premultiplied RGBA8 (h, w, 4), ready for a QImage."""
-        return planar_to_rgba8(self.render_planar())
+        return planar_to_rgba8(self.render_planar(live))

@@ -76,7 +76,7 @@ class LivePreview:
     def update(self) -> None:
         if self.proxy is None or self.item is None:
             return
-        rgba = self.proxy.render_rgba8()
+        rgba = self.proxy.render_rgba8(self.win.adjust_panel.layer)
         h, w = rgba.shape[:2]
         self.image = QImage(rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888_Premultiplied).copy()
         self.item.setPixmap(QPixmap.fromImage(self.image))
