@@ -26,7 +26,8 @@ def layer_nbytes(layer: Layer) -> int:
         return sum(layer_nbytes(c) for c in layer.children)
     if isinstance(layer, PixelLayer):
         return layer.pixels.nbytes + (layer.mask.nbytes if layer.mask is not None else 0)
-    return 0
+    mask = getattr(layer, "mask", None)  # adjustment layers hold only a mask
+    return mask.nbytes if mask is not None else 0
 
 
 def emit_layer_dirty(doc: Document, layer: Layer, bounds: Rect | None = None) -> None:
@@ -83,7 +84,7 @@ class CreateMask:
     nbytes: int = 0
 
     def redo(self) -> None:
-        self.layer.mask = np.ones(self.layer.pixels.shape[:2], np.float32)
+        self.layer.mask = np.ones((self.layer.height, self.layer.width), np.float32)
         self.layer.events.mask.emit(Rect(0, 0, self.layer.width, self.layer.height))
 
     def undo(self) -> None:

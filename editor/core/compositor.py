@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from editor.core.adjust.apply import adjust_backdrop, adjust_source, clipped_above
+from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.blend import BlendMode
 from editor.core.blending import BLEND_FUNCTIONS
 from editor.core.geometry import TILE, Rect, tile_rect
@@ -53,19 +55,26 @@ def _render_into(layers: Sequence[Layer], rect: Rect, acc: np.ndarray, covered: 
     and knowing it spares un-premultiplying the backdrop and updating the alpha plane. Returns it.
     """
     start = _first_visible(layers, rect)
-    for layer in layers[start:]:
+    for index in range(start, len(layers)):
+        layer = layers[index]
         if not layer.visible or layer.opacity <= 0.0:
             continue
         area = rect.intersect(layer.bounds)
         if area.empty:
             continue
         dst = acc[:, area.y - rect.y:area.bottom - rect.y, area.x - rect.x:area.right - rect.x]
+        if isinstance(layer, AdjustmentLayer):
+            if not layer.clipped:  # clipped ones were applied to their base layer below
+                adjust_backdrop(layer, area, dst, covered)
+            continue
         if isinstance(layer, GroupLayer):
             now = _render_group(layer, area, dst, covered)
         elif isinstance(layer, PixelLayer):
             loaded = _load_pixels(layer, area)
             if loaded is None:
                 continue
+            for clip in clipped_above(layers, index):
+                adjust_source(clip, area, loaded[0])
             now = _blend_into(dst, loaded[0], layer.blend_mode, loaded[1], covered)
         else:
             continue

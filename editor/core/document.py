@@ -19,6 +19,7 @@ from psygnal import Signal, SignalGroup
 
 from editor.core import commands as cmds
 from editor.core import selection as sel
+from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.blend import BlendMode
 from editor.core.errors import LucidError
 from editor.core.geometry import Rect
@@ -37,6 +38,7 @@ class DocumentEvents(SignalGroup):
     selection = Signal(object)  # Rect of the selection mask that changed
     modified = Signal(bool)  # unsaved-changes flag
     path = Signal(object)  # Path | None
+    canvas = Signal(object)  # (width, height) after a crop, rotation or resize (editor.core.transform)
 
 
 @dataclass
@@ -317,7 +319,7 @@ class Document:
             return self._own_selection, notify_selection
         if target not in ("pixels", "mask"):
             raise ValueError(f"target must be 'pixels', 'mask' or 'selection', not {target!r}")
-        if not isinstance(layer, PixelLayer):
+        if not (isinstance(layer, PixelLayer) or (target == "mask" and isinstance(layer, AdjustmentLayer))):
             raise LucidError("Only pixel layers can be painted on." if layer is not None
                              else f"Editing the {target} needs a layer.")
         self._parent(layer)
@@ -428,6 +430,10 @@ def _clone(layer: Layer) -> Layer:
                   locked=layer.locked, offset=layer.offset)
     if isinstance(layer, GroupLayer):
         return GroupLayer(layer.name, [_clone(c) for c in layer.children], isolated=layer.isolated, **common)
+    if isinstance(layer, AdjustmentLayer):
+        mask = None if layer.mask is None else layer.mask.copy()
+        return AdjustmentLayer(layer.name, layer.adjustment, copy.deepcopy(layer.params), size=layer.size,
+                               mask=mask, clipped=layer.clipped, **common)
     if isinstance(layer, PixelLayer):
         mask = None if layer.mask is None else layer.mask.copy()
         if isinstance(layer, ResultLayer):

@@ -34,6 +34,7 @@ from defusedxml import ElementTree as SafeET
 from PIL import Image
 
 from editor import __version__
+from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.blend import BlendMode
 from editor.core.budget import (
     MASK_BYTES_PER_PIXEL,
@@ -43,6 +44,7 @@ from editor.core.budget import (
     layer_bytes,
 )
 from editor.core.document import Document, Metadata
+from editor.core.errors import LucidError
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
@@ -50,6 +52,7 @@ from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.icc import document_profile, is_rgb_profile
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
+from editor.io.ora_adjust import baked_pixels, read_adjustment, record_fields
 from editor.io.png16 import encode_png16
 from editor.io.safe_input import is_icc_profile, is_regular_file
 
@@ -142,7 +145,21 @@ class _Writer:
                 elem.append(self.stack(child))
             elif isinstance(child, PixelLayer):
                 elem.append(self.layer(child))
+            elif isinstance(child, AdjustmentLayer):
+                elem.append(self.adjustment(child, group))
         return elem
+
+    def adjustment(self, layer: AdjustmentLayer, parent: GroupLayer) -> ET.Element:
+        """Parameters in document.json, the mask under data/lucid/masks/, baked pixels in the stack."""
+        src = f"data/{layer.id}.png"
+        record: dict[str, Any] = {"id": layer.id, "kind": layer.kind, "locked": layer.locked, "src": src,
+                                  "pixels": None, "mask": None, "recipe": None, **record_fields(layer)}
+        if layer.mask is not None:
+            record["mask"] = f"data/lucid/masks/{layer.id}.png"
+            self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
+        self._write(src, _png(baked_pixels(layer, parent, self.doc.dtype), self.icc))
+        self.records.append(record)
+        return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
     def layer(self, layer: PixelLayer) -> ET.Element:
         src = f"data/{layer.id}.png"
@@ -508,12 +525,19 @@ class _Reader:
             out["layer_id"] = record["id"]
         return out
 
-    def _pixel_layer(self, elem: ET.Element, record: dict[str, Any], common: dict[str, Any]) -> PixelLayer:
+    def _pixel_layer(self, elem: ET.Element, record: dict[str, Any], common: dict[str, Any]) -> Layer:
         src = elem.get("src")
         if not src:
             raise self.fail(f"layer {common['name']!r} has no image (src)")
         visible_px = self._image(src)
         name = common.pop("name")
+        if record.get("kind") == "adjustment":
+            size = (visible_px.shape[1], visible_px.shape[0])
+            mask = self._gray(str(record["mask"]), visible_px.shape[:2]) if record.get("mask") else None
+            try:
+                return read_adjustment(name, record, size, mask, common)
+            except LucidError as exc:
+                raise self.fail(f"layer {name!r}: {exc.message}") from exc
         if not record.get("mask"):
             if record.get("kind") == "result":
                 raise self.fail(f"result layer {name!r} has no mask")

@@ -107,6 +107,9 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
 
         self.actions = build_menus(self)
+        from editor.ui.adjust_wiring import install_finishing
+
+        install_finishing(self)  # Image menu geometry, crop bar, Adjustments and Histogram docks
         self.ai = None  # AiController when services are wired
         if services is not None:
             from editor.ui.ai.wiring import install

@@ -22,6 +22,7 @@ TOOLS = (
     (ToolKind.RECT, "rect_select", "M"),
     (ToolKind.LASSO, "lasso", "L"),
     (ToolKind.HAND, "hand", "H"),
+    (ToolKind.CROP, "crop", "C"),
 )
 
 

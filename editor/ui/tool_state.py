@@ -16,12 +16,13 @@ class ToolKind(StrEnum):
     RECT = "rect"  # rectangle selection into the mask
     LASSO = "lasso"  # free-hand polygon selection into the mask
     HAND = "hand"  # pan
+    CROP = "crop"  # crop and straighten (editor.ui.crop_tool)
 
     @property
     def label(self) -> str:
         return {
             "brush": "Mask brush", "eraser": "Mask eraser", "rect": "Rectangle select",
-            "lasso": "Lasso select", "hand": "Pan",
+            "lasso": "Lasso select", "hand": "Pan", "crop": "Crop",
         }[self.value]
 
 

@@ -180,4 +180,8 @@ def make_tool(kind: ToolKind, view: CanvasView) -> Tool:
         return RectSelectTool(view)
     if kind == ToolKind.LASSO:
         return LassoTool(view)
+    if kind == ToolKind.CROP:
+        from editor.ui.crop_tool import CropTool
+
+        return CropTool(view)
     return Tool(view)  # the hand: panning is handled by the view itself

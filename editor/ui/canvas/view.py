@@ -92,6 +92,7 @@ class CanvasView(QGraphicsView):
 
         doc.events.dirty.connect(self._on_dirty)
         doc.events.selection.connect(self._on_selection)
+        doc.events.canvas.connect(self._on_canvas)
         tool_state.events.show_mask.connect(self._on_show_mask)
         tool_state.events.brush_size.connect(lambda *_: self._update_outline(None))
         tool_state.events.tool.connect(self._on_tool_kind)
@@ -102,6 +103,7 @@ class CanvasView(QGraphicsView):
     def disconnect_model(self) -> None:
         """Stop listening to the document and tool state (call before dropping the view)."""
         self.doc.events.dirty.disconnect(self._on_dirty)
+        self.doc.events.canvas.disconnect(self._on_canvas)
         self.doc.events.selection.disconnect(self._on_selection)
         self.set_mask_layer(None)
         self.tool_state.events.show_mask.disconnect(self._on_show_mask)
@@ -112,6 +114,20 @@ class CanvasView(QGraphicsView):
     def _on_dirty(self, rect: Rect | None) -> None:
         if not self._before_shown:
             self.image_item.invalidate(rect)
+
+    def _on_canvas(self, _size: object = None) -> None:
+        """Crop, rotate or resize changed the canvas: new tile items of the new size (same sources)."""
+        scene = self.scene()
+        for old in (self.image_item, self.mask_item):
+            scene.removeItem(old)
+        self._before_shown = False
+        self.image_item = TiledImageItem(self.doc.width, self.doc.height, self._composite)
+        self.mask_item = TiledImageItem(self.doc.width, self.doc.height, self._mask_tile, checkerboard=False)
+        self.mask_item.setZValue(1)
+        self.mask_item.setVisible(self.tool_state.show_mask)
+        scene.addItem(self.image_item)
+        scene.addItem(self.mask_item)
+        scene.setSceneRect(QRectF(0, 0, self.doc.width, self.doc.height))
 
     def _on_selection(self, rect: Rect | None = None) -> None:
         if self._mask_layer is None:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QPainter
 
+from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.document import Document
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 
@@ -32,9 +33,18 @@ _WATCHED = ("name", "visible", "locked", "opacity", "blend_mode", "recipe")
 Index = QModelIndex | QPersistentModelIndex
 
 
-def thumbnail_rgba8(layer: PixelLayer, size: int = THUMB_PX) -> np.ndarray:
-    """A small straight-alpha RGBA8 preview by striding (cheap enough to redo after every stroke)."""
+def thumbnail_rgba8(layer: PixelLayer | AdjustmentLayer, size: int = THUMB_PX) -> np.ndarray:
+    """A small straight-alpha RGBA8 preview by striding (cheap enough to redo after every stroke);
+    an adjustment layer shows its mask (white where it applies)."""
     step = max(1, int(np.ceil(max(layer.width, layer.height) / size)))
+    if isinstance(layer, AdjustmentLayer):
+        h, w = -(-layer.height // step), -(-layer.width // step)
+        grey = np.full((h, w), 255, np.uint8) if layer.mask is None else \
+            np.rint(layer.mask[::step, ::step] * 255).astype(np.uint8)
+        out = np.empty((*grey.shape, 4), np.uint8)
+        out[..., :3] = grey[..., None]
+        out[..., 3] = 255
+        return out
     small = layer.pixels[::step, ::step]
     if small.dtype == np.uint16:
         small = (small >> 8).astype(np.uint8)
@@ -45,6 +55,8 @@ def layer_caption(layer: Layer) -> str:
     """Name shown in the panel; result layers name the tool that made them."""
     if isinstance(layer, ResultLayer):
         return f"{layer.name}  [{layer.recipe.task}]"
+    if isinstance(layer, AdjustmentLayer):
+        return f"{'↳ ' if layer.clipped else ''}{layer.name}  [adjustment]"
     return layer.name
 
 
@@ -92,6 +104,9 @@ class LayersModel(QAbstractItemModel):
                 self._connections.append((getattr(layer.events, name), changed))
             layer.events.pixels.connect(pixels)
             self._connections.append((layer.events.pixels, pixels))
+            if isinstance(layer, AdjustmentLayer):  # its thumbnail is its mask
+                layer.events.mask.connect(pixels)
+                self._connections.append((layer.events.mask, pixels))
 
     def _unwatch_layers(self) -> None:
         for signal, cb in self._connections:
@@ -196,7 +211,7 @@ class LayersModel(QAbstractItemModel):
             return layer_caption(layer)
         if role == Qt.ItemDataRole.EditRole:
             return layer.name
-        if role == Qt.ItemDataRole.DecorationRole and isinstance(layer, PixelLayer):
+        if role == Qt.ItemDataRole.DecorationRole and isinstance(layer, PixelLayer | AdjustmentLayer):
             return self._thumbnail(layer)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{layer.name}\nOpacity {layer.opacity:.0%} · {layer.blend_mode.label}"

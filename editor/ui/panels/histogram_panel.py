@@ -1,0 +1,105 @@
+"""The histogram panel: RGB and luminance of the composite with clipping indicators, following edits.
+
+It reads a small stand-in of the composite (`PreviewProxy`, ≤ 512 px), so it stays cheap on large photos,
+and recomputes after edits settle (a short single-shot timer, not on every dirty tile).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from editor.core.adjust.histogram import BINS, Histogram, histogram
+from editor.core.adjust.proxy import PreviewProxy
+from editor.core.document import Document
+
+SAMPLE_EDGE = 512
+COLOURS = {"r": QColor(230, 60, 60, 120), "g": QColor(60, 200, 80, 120), "b": QColor(70, 110, 240, 120)}
+
+
+def paint_histogram(painter: QPainter, rect: QRectF, hist: Histogram | None, channels=("r", "g", "b", "luma"),
+                    clipping: bool = True) -> None:
+    """Draw `hist` into `rect` (square-root scaled so shadows of small peaks show)."""
+    painter.fillRect(rect, QColor(40, 40, 44))
+    if hist is None or hist.pixels == 0:
+        return
+    arrays = {"r": hist.r, "g": hist.g, "b": hist.b, "luma": hist.luma}
+    top = max(float(arrays[c].max()) for c in channels) ** 0.5 or 1.0
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    for c in channels:
+        values = arrays[c] ** 0.5 / top
+        path = QPainterPath(QPointF(rect.left(), rect.bottom()))
+        for i, v in enumerate(values):
+            x = rect.left() + rect.width() * (i + 0.5) / BINS
+            path.lineTo(QPointF(x, rect.bottom() - v * rect.height()))
+        path.lineTo(QPointF(rect.right(), rect.bottom()))
+        path.closeSubpath()
+        painter.fillPath(path, COLOURS.get(c, QColor(200, 200, 200, 90)))
+    if clipping:
+        for frac, x, flip in ((hist.clipped_black, rect.left(), 1), (hist.clipped_white, rect.right(), -1)):
+            lit = frac > 1e-4
+            colour = QColor(255, 255, 255) if lit else QColor(90, 90, 96)
+            tri = QPolygonF([QPointF(x, rect.top()), QPointF(x + 10 * flip, rect.top()),
+                             QPointF(x, rect.top() + 10)])
+            painter.setBrush(colour)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawPolygon(tri)
+
+
+class HistogramView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hist: Histogram | None = None
+        self.setMinimumSize(200, 110)
+
+    def set_histogram(self, hist: Histogram | None) -> None:
+        self.hist = hist
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        paint_histogram(p, QRectF(self.rect()).adjusted(1, 1, -1, -1), self.hist)
+
+
+class HistogramPanel(QWidget):
+    """Follows the current document's composite; `hist` is the latest histogram (None without a document)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc: Document | None = None
+        self.view = HistogramView()
+        self.info = QLabel("")
+        self.info.setStyleSheet("color: #9aa0a8;")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.view)
+        lay.addWidget(self.info)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.refresh)
+
+    @property
+    def hist(self) -> Histogram | None:
+        return self.view.hist
+
+    def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.events.dirty.disconnect(self._schedule)
+        self.doc = doc
+        if doc is not None:
+            doc.events.dirty.connect(self._schedule)
+        self.refresh()
+
+    def _schedule(self, *_: object) -> None:
+        self._timer.start()
+
+    def refresh(self) -> None:
+        if self.doc is None:
+            self.view.set_histogram(None)
+            self.info.setText("")
+            return
+        proxy = PreviewProxy(self.doc, SAMPLE_EDGE / max(self.doc.width, self.doc.height))
+        hist = histogram(proxy.render_planar(), planar=True)
+        self.view.set_histogram(hist)
+        self.info.setText(f"Clipped: shadows {hist.clipped_black:.2%} · highlights {hist.clipped_white:.2%}")
