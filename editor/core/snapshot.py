@@ -51,4 +51,7 @@ def _freeze(layer: Layer) -> Layer:
         if isinstance(layer, ResultLayer):
             return ResultLayer(layer.name, pixels, mask, copy.deepcopy(layer.recipe), shared=True, **common)
         return PixelLayer(layer.name, pixels, mask=mask, shared=True, **common)
-    return copy.copy(layer)
+    frozen = copy.copy(layer)  # e.g. an adjustment layer: parameters, plus a mask shared read-only
+    if isinstance(getattr(layer, "mask", None), np.ndarray):
+        frozen.mask = _read_only(layer.mask)
+    return frozen

@@ -39,6 +39,12 @@ class AdjustmentLayer(Layer):
             raise ValueError(f"mask shape {mask.shape} does not match the layer size {self.size}")
         self.mask = None if mask is None else np.ascontiguousarray(mask, dtype=np.float32)
 
+    def own_mask(self) -> np.ndarray | None:
+        """The mask, made this layer's own and writable first (copy-on-write: a snapshot shares it)."""
+        if self.mask is not None and not self.mask.flags.writeable:
+            self.mask = self.mask.copy()
+        return self.mask
+
     @property
     def params(self) -> dict[str, Any]:
         return self._params
