@@ -8,6 +8,7 @@ ImageCms, which works on 8-bit RGB(A) images only.
 from __future__ import annotations
 
 import io
+import struct
 from functools import lru_cache
 
 import numpy as np
@@ -23,10 +24,19 @@ INTENTS: dict[str, ImageCms.Intent] = {
 DEFAULT_INTENT = "relative"
 
 
+# The creation date written into the serialised sRGB profile (header bytes 24–35). LittleCMS stamps the
+# current time, which made every process write different bytes for the same picture (and batch outputs
+# differ from single-file ones); the profile carries no MD5 ID, so fixing the date keeps it valid.
+_SRGB_DATE = struct.pack(">6H", 2026, 1, 1, 0, 0, 0)
+
+
 @lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
-    """LittleCMS's built-in sRGB profile, serialised (what untagged pixels are assumed to be)."""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    """LittleCMS's built-in sRGB profile, serialised (what untagged pixels are assumed to be); the same
+    bytes in every process."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    data[24:36] = _SRGB_DATE
+    return bytes(data)
 
 
 @lru_cache(maxsize=16)

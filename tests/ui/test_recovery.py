@@ -139,7 +139,7 @@ def test_unchanged_layers_are_not_reencoded(tmp_path, monkeypatch):
 
     calls = []
     real = ora._png
-    monkeypatch.setattr(ora, "_png", lambda px: calls.append(px.shape) or real(px))
+    monkeypatch.setattr(ora, "_png", lambda px, *rest: calls.append(px.shape) or real(px, *rest))
     session, cache, doc = recovery.Session.current(), {}, _doc()
     save = lambda: recovery.write_entry(freeze_document(doc), session, "k", name="d", source=None,  # noqa: E731
                                         folder=tmp_path, cache=cache)
