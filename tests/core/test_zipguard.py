@@ -9,7 +9,18 @@ from editor.core.zipguard import unsafe_member_name, unsafe_member_names
 
 @pytest.mark.parametrize(
     "name",
-    ["", "../evil.png", "data/../../x", "/etc/passwd", "C:evil", "c:/x", "a\\..\\x", "data\\x.png", "a\x00b", "x:y"],
+    [
+        "",
+        "../evil.png",
+        "data/../../x",
+        "/etc/passwd",
+        "C:evil",
+        "c:/x",
+        "a\\..\\x",
+        "data\\x.png",
+        "a\x00b",
+        "x:y",
+    ],
 )
 def test_escaping_or_odd_names_are_refused(name: str) -> None:
     assert unsafe_member_name(name)
