@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from editor.core.errors import LucidError
-
-ENGINES = ("patchmatch", "lama", "telea", "ns")
+from editor.infer.inpaint.catalog import DEFAULT_ENGINE, ENGINE_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mask", type=Path, required=True,
                         help="same-size image: white = fill, black = keep, grey = soft")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
-    parser.add_argument("--engine", choices=ENGINES, default="patchmatch",
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default=DEFAULT_ENGINE,
                         help="patchmatch (default, classical), lama (needs the big-lama model), "
                         "telea or ns (diffusion baselines)")
     parser.add_argument("--seed", type=int, default=0, help="another seed gives another fill (default 0)")
@@ -33,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _lama_loader(models_dir: Path | None):
     from editor.infer.api import ModelNotInstalled
-    from editor.infer.inpaint.engines import LAMA_MODEL_ID
+    from editor.infer.inpaint.catalog import LAMA_MODEL_ID
     from editor.infer.safe_load import load_model
     from editor.infer.store import ModelStore
 
