@@ -373,18 +373,25 @@ def _to_srgb(im: Image.Image, icc: bytes | None, notes: list[str]) -> tuple[Imag
 
 
 def _exif(im: Image.Image, notes: list[str]) -> tuple[int | None, bytes | None]:
-    """Orientation value and the EXIF bytes to keep, minus the orientation tag (now applied)."""
+    """Orientation value and the EXIF bytes to keep, minus the orientation tag (now applied).
+
+    Damaged EXIF never stops a load; every failure to read it lands in `notes` the same way
+    (`_damaged_exif`), so the user learns that the orientation or the metadata was not kept.
+    """
     orientation: int | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             value = im.getexif().get(ORIENTATION_TAG)
             orientation = int(value) if value is not None else None
-        except Exception:  # unreadable EXIF: no orientation to apply
+        except Exception as exc:  # Pillow raises many types for malformed EXIF
+            _damaged_exif(notes, "its orientation was not applied", exc)
+        if orientation is not None and orientation not in range(1, 9):
+            _damaged_exif(notes, "its orientation was not applied", ValueError(f"orientation {orientation}"))
             orientation = None
         raw = im.info.get("exif")
         if im.format == "TIFF":
-            return orientation, _tiff_exif(im)
+            return orientation, _tiff_exif(im, notes)
         if not isinstance(raw, bytes) or not raw:
             return orientation, None
         try:
@@ -393,11 +400,18 @@ def _exif(im: Image.Image, notes: list[str]) -> tuple[int | None, bytes | None]:
             exif.pop(ORIENTATION_TAG, None)
             return orientation, exif.tobytes()
         except Exception as exc:
-            notes.append(f"the EXIF block is damaged and was dropped ({exc})")
+            _damaged_exif(notes, "it was dropped", exc)
             return orientation, None
 
 
-def _tiff_exif(im: Image.Image) -> bytes | None:
+def _damaged_exif(notes: list[str], consequence: str, exc: BaseException) -> None:
+    """The one wording for an unreadable EXIF block, whichever part of it failed."""
+    note = f"the EXIF block is damaged and {consequence} ({type(exc).__name__}: {exc})"
+    if note not in notes:
+        notes.append(note)
+
+
+def _tiff_exif(im: Image.Image, notes: list[str]) -> bytes | None:
     """TIFF keeps EXIF in its own directory: copy the descriptive tags and the EXIF sub-directory,
     not the tags that describe the TIFF's layout (those belong to whatever file we write next)."""
     try:
@@ -410,7 +424,8 @@ def _tiff_exif(im: Image.Image) -> bytes | None:
         if sub:
             exif[EXIF_IFD_TAG] = dict(sub)
         return exif.tobytes() if len(exif) else None
-    except Exception:  # damaged directory: nothing worth keeping
+    except Exception as exc:
+        _damaged_exif(notes, "it was dropped", exc)
         return None
 
 

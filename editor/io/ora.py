@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import posixpath
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ from editor.core.errors import LucidError
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 from editor.core.pixels import from_float, to_float
 from editor.core.recipe import Recipe
+from editor.core.zipguard import unsafe_member_name
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.icc import document_profile, is_rgb_profile
@@ -70,7 +70,6 @@ MAX_RATIO = 200  # uncompressed/compressed; PNGs are ~1, XML/JSON ~10–30, zip 
 RATIO_FLOOR = 1 << 20  # small members may compress well (empty masks): judge ratio above 1 MiB only
 MAX_DEPTH = 64
 MAX_LAYERS = 5_000
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 # ----------------------------------------------------------------------------------------- save
@@ -355,8 +354,7 @@ class _Reader:
         total = 0
         for info in infos:
             member = info.filename
-            if (not member or "\x00" in member or "\\" in member or member.startswith("/")
-                    or _DRIVE.match(member) or ".." in member.split("/")):
+            if unsafe_member_name(member):
                 raise self.fail(f"refusing unsafe path inside the zip: {member!r}")
             if info.file_size > MAX_MEMBER_BYTES:
                 raise self.fail(f"zip entry {member!r} declares {info.file_size} bytes; refusing it")

@@ -200,3 +200,33 @@ def test_one_pixel_limit_for_every_format(tmp_path, monkeypatch, suffix):
     assert load_image(path, max_pixels=40 * 30).width == 40
     with pytest.raises(ImageTooLarge):
         load_image(path, max_pixels=40 * 30 - 1)
+
+
+def _jpeg_with_exif(tmp_path, raw: bytes):
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 6), "red").save(buf, "JPEG", exif=raw)
+    path = tmp_path / "exif.jpg"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_exif_failures_are_reported_the_same_way(tmp_path, monkeypatch):
+    """An out-of-range orientation, an unreadable EXIF and a block that cannot be re-encoded all
+    load the pixels unrotated and say so in one wording."""
+    bad_orientation = (b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00"
+                       b"\x09\x00\x00\x00\x00\x00\x00\x00")
+    loaded = load_image(_jpeg_with_exif(tmp_path, bad_orientation))
+    assert loaded.pixels.shape[:2] == (6, 8)
+    assert loaded.info["notes"] == [
+        "the EXIF block is damaged and its orientation was not applied (ValueError: orientation 9)"]
+
+    def broken(*_a, **_k):
+        raise SyntaxError("not a TIFF file")
+
+    monkeypatch.setattr(Image.Image, "getexif", broken)
+    monkeypatch.setattr(Image.Exif, "load", broken)
+    notes = load_image(_jpeg_with_exif(tmp_path, bad_orientation)).info["notes"]
+    assert notes == [
+        "the EXIF block is damaged and its orientation was not applied (SyntaxError: not a TIFF file)",
+        "the EXIF block is damaged and it was dropped (SyntaxError: not a TIFF file)",
+    ]

@@ -182,6 +182,7 @@ def _photo_crop(shared_data: Path, side: int = 24) -> np.ndarray:
     return np.ascontiguousarray(img[y : y + side, x : x + side].transpose(2, 0, 1), np.float32) / 255
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("model_id", "stem"), [("realesr-animevideov3", "realesr-animevideov3-x4"),
                                                 ("realesrgan-x4plus-anime", "realesrgan-x4plus-anime")])
 def test_real_wheel_model_matches_ncnn(model_id: str, stem: str, shared_data: Path, fetched_model) -> None:

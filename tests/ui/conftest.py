@@ -1,4 +1,5 @@
-"""UI test fixtures: hermetic settings, a scripted Prompts, and napari-style leak checks.
+"""UI test fixtures: a scripted Prompts and napari-style leak checks (settings are private to each
+test through tests/conftest.py).
 
 A test fails if it leaves a QThread running, a QTimer active, or a top-level widget alive: those leak
 into the next test and hide teardown bugs (the same checks napari runs in its conftest).
@@ -14,11 +15,6 @@ from PySide6.QtCore import QEvent, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .qt_helpers import ScriptedPrompts
-
-
-@pytest.fixture(autouse=True)
-def _config_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("LUCID_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture(autouse=True)

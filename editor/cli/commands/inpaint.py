@@ -14,8 +14,7 @@ from pathlib import Path
 from editor.cli import paths
 from editor.cli.batch.spec import FileCommand
 from editor.core.errors import LucidError
-
-ENGINES = ("patchmatch", "lama", "telea", "ns")
+from editor.infer.inpaint.catalog import DEFAULT_ENGINE, ENGINE_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mask", type=Path, required=True,
                         help="same-size image: white = fill, black = keep, grey = soft")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.png .jpg .tif .webp)")
-    parser.add_argument("--engine", choices=ENGINES, default="patchmatch",
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default=DEFAULT_ENGINE,
                         help="patchmatch (default, classical), lama (needs the big-lama model), "
                         "telea or ns (diffusion baselines)")
     parser.add_argument("--seed", type=paths.seed, default=0,
@@ -41,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _lama_loader(models_dir: Path | None):
     """Loads big-lama once per process: a batch worker reuses it for every file."""
     from editor.infer.api import ModelNotInstalled
-    from editor.infer.inpaint.engines import LAMA_MODEL_ID
+    from editor.infer.inpaint.catalog import LAMA_MODEL_ID
     from editor.infer.safe_load import load_model
     from editor.infer.store import ModelStore
 

@@ -28,9 +28,10 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from editor.core.zipguard import unsafe_member_names
 from editor.infer.api import InferenceError, UnsafeModelFile
 
 if TYPE_CHECKING:
@@ -49,18 +50,6 @@ class TorchScriptError(InferenceError):
 
 
 # --- the zip ------------------------------------------------------------------------------------
-
-
-def _unsafe_member(name: str) -> bool:
-    p = PurePosixPath(name)
-    return (
-        not name
-        or "\\" in name
-        or "\x00" in name
-        or p.is_absolute()
-        or ".." in p.parts
-        or bool(re.match(r"^[A-Za-z]:", name))
-    )
 
 
 class Archive:
@@ -84,7 +73,7 @@ class Archive:
         infos = self.zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise TorchScriptError(f"{self.path.name} has too many members ({len(infos)}).")
-        bad = [i.filename for i in infos if _unsafe_member(i.filename)]
+        bad = unsafe_member_names(i.filename for i in infos)
         if bad:
             raise UnsafeModelFile(
                 f"{self.path.name} was refused: it holds paths that point outside the archive.",

@@ -10,15 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, ProgressFn, TaskContext, no_progress
-
-ENGINE_NAMES = ("patchmatch", "lama", "telea", "ns")
+from editor.infer.inpaint.catalog import DEFAULT_ENGINE, ENGINE_INFO, ENGINE_NAMES, LAMA_MODEL_ID, EngineInfo
 
 
 def inpaint_image(
     image: np.ndarray,
     mask: np.ndarray,
     *,
-    engine: str = "patchmatch",
+    engine: str = DEFAULT_ENGINE,
     seed: int = 0,
     context: TaskContext | None = None,
     progress: ProgressFn = no_progress,
@@ -51,4 +50,4 @@ def inpaint_image(
     return inpaint_crops(img, m, fill, eng.policy, seed=seed, progress=progress, cancel=cancel)
 
 
-__all__ = ["ENGINE_NAMES", "inpaint_image"]
+__all__ = ["DEFAULT_ENGINE", "ENGINE_INFO", "ENGINE_NAMES", "LAMA_MODEL_ID", "EngineInfo", "inpaint_image"]

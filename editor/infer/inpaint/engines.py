@@ -15,10 +15,9 @@ import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, TaskContext
 from editor.infer.inpaint import patchmatch
+from editor.infer.inpaint.catalog import ENGINE_INFO, LAMA_MODEL_ID
 from editor.infer.inpaint.classical import diffuse
 from editor.infer.inpaint.crops import CropPolicy, FillFn
-
-LAMA_MODEL_ID = "big-lama"
 
 
 @dataclass(frozen=True)
@@ -89,21 +88,18 @@ def lama_fill(model: Any, device: str = "cpu") -> FillFn:
     return fill
 
 
+_DIFFUSION_CROPS = CropPolicy(working_size=4096, margin=0.1, min_margin=8)
+# How each engine in `ENGINE_INFO` crops and fills.
+_IMPLEMENTATIONS: dict[str, tuple[CropPolicy, Callable[[TaskContext | None], FillFn]]] = {
+    # Exemplars come from the crop, so give it generous context; cost follows the hole's area.
+    "patchmatch": (CropPolicy(working_size=768, multiple=1, margin=0.6, min_margin=48), _patchmatch),
+    "lama": (CropPolicy(working_size=1024, multiple=8, margin=0.5, min_margin=64), _lama),
+    "telea": (_DIFFUSION_CROPS, _diffusion("telea")),
+    "ns": (_DIFFUSION_CROPS, _diffusion("ns")),
+}
 ENGINES: dict[str, Engine] = {
-    "patchmatch": Engine(
-        "patchmatch", "PatchMatch (classical)",
-        # Exemplars come from the crop, so give it generous context; cost follows the hole's area.
-        CropPolicy(working_size=768, multiple=1, margin=0.6, min_margin=48),
-        _patchmatch,
-    ),
-    "lama": Engine(
-        "lama", "LaMa", CropPolicy(working_size=1024, multiple=8, margin=0.5, min_margin=64), _lama,
-        model_id=LAMA_MODEL_ID,
-    ),
-    "telea": Engine("telea", "Telea (diffusion)", CropPolicy(working_size=4096, margin=0.1, min_margin=8),
-                    _diffusion("telea")),
-    "ns": Engine("ns", "Navier–Stokes (diffusion)", CropPolicy(working_size=4096, margin=0.1, min_margin=8),
-                 _diffusion("ns")),
+    info.name: Engine(info.name, info.label, *_IMPLEMENTATIONS[info.name], model_id=info.model_id)
+    for info in ENGINE_INFO
 }
 
 

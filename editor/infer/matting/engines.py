@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from editor.core.errors import LucidError
-from editor.infer.matting import configure_numba_cache
+from editor.infer.matting.numba_cache import configure_numba_cache
 from editor.infer.matting.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 
 Engine = Literal["cf", "knn", "lkm"]

@@ -33,6 +33,7 @@ from editor.core.errors import LucidError
 from editor.core.geometry import Rect
 from editor.core.layers import ResultLayer
 from editor.infer.api import Request, Result
+from editor.infer.inpaint.catalog import DEFAULT_ENGINE, ENGINE_INFO, LAMA_MODEL_ID
 from editor.infer.jobs import FETCH_TASK, IMPORT_TASK, Job
 from editor.ui.ai.controller import AiController
 
@@ -40,14 +41,8 @@ if TYPE_CHECKING:
     from editor.ui.main_window import MainWindow
 
 TASK = "inpaint"
-LAMA_MODEL_ID = "big-lama"  # the manifest id the inpaint task's LaMa engine loads
-# (engine, label in layer names, menu text); labels are the UI's, the engines live in editor.infer.inpaint
-ENGINES: list[tuple[str, str, str]] = [
-    ("patchmatch", "PatchMatch", "PatchMatch — classical, keeps texture (default)"),
-    ("lama", "LaMa", "LaMa — neural, strong on large holes"),
-    ("telea", "Telea", "Telea — fast diffusion, smooth"),
-    ("ns", "Navier–Stokes", "Navier–Stokes — fast diffusion, smooth"),
-]
+# (engine, label in layer names, menu text), from the one engine list in editor.infer.inpaint
+ENGINES: list[tuple[str, str, str]] = [(e.name, e.label, e.description) for e in ENGINE_INFO]
 LABELS = {name: label for name, label, _ in ENGINES}
 MAX_SEED = 2**31 - 1
 
@@ -134,7 +129,7 @@ class InpaintPanel(QWidget):
 
     def refresh_engines(self) -> None:
         """List the engines; LaMa is offered only when its weights are installed."""
-        current = self.engine.currentData() or "patchmatch"
+        current = self.engine.currentData() or DEFAULT_ENGINE
         lama = self._lama_status()
         self.engine.blockSignals(True)
         self.engine.clear()
@@ -262,7 +257,7 @@ class InpaintPanel(QWidget):
                        params={"engine": engine}, model_id=LAMA_MODEL_ID if engine == "lama" else None,
                        seed=int(seed))
 
-    async def fill(self, doc: Document, engine: str = "patchmatch", seed: int = 0, *,
+    async def fill(self, doc: Document, engine: str = DEFAULT_ENGINE, seed: int = 0, *,
                    request: Request | None = None) -> ResultLayer | None:
         """Run the fill on a snapshot of `doc`; on success add the result layer and clear the selection
         (one undo step). Cancelled or failed: the document is unchanged. `request` replaces the one

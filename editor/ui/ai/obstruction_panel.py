@@ -37,6 +37,7 @@ from editor.core.geometry import Rect
 from editor.core.layers import ResultLayer
 from editor.core.recipe import Recipe
 from editor.infer.api import Request, Result
+from editor.infer.inpaint.catalog import ENGINE_INFO
 from editor.infer.obstruction.burst import prepare_burst
 from editor.ui.ai.burst_dialog import Burst, BurstDialog
 from editor.ui.ai.inputs import reload_input_image
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from editor.ui.main_window import MainWindow
 
 TASK = "obstruction"
-ENGINES = (("patchmatch", "PatchMatch"), ("lama", "LaMa (if installed)"), ("telea", "Telea (fast)"))
 
 
 class ObstructionPanel(QWidget):
@@ -71,8 +71,8 @@ class ObstructionPanel(QWidget):
         bl.addWidget(self.open_button)
 
         self.engine = QComboBox()
-        for key, label in ENGINES:
-            self.engine.addItem(label, key)
+        for e in ENGINE_INFO:  # the engines that fill the holes the obstruction leaves
+            self.engine.addItem(e.description, e.name)
         self.single_button = QPushButton("Remove brushed obstruction")
         self.single_button.setToolTip("Brush the obstruction as the mask (selection) first")
         self.single_button.clicked.connect(lambda: self.controller.spawn(self.remove_brushed()))
