@@ -82,7 +82,6 @@ def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None =
     path = Path(path)
     from editor.core.compositor import composite
 
-    icc = document_profile(doc.metadata.icc_profile)
     try:
         merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -97,8 +96,8 @@ def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None =
                 cache.clear()
                 cache.update(writer.used)
             merged_px = from_float(merged, doc.dtype)
-            zf.writestr("mergedimage.png", _png(merged_px, icc), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8), icc),
+            zf.writestr("mergedimage.png", _png(merged_px, writer.icc), compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8), writer.icc),
                         compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
         reason = exc.strerror or str(exc)

@@ -38,6 +38,8 @@ def test_srgb_document_on_srgb_display_is_shown_as_is():
     source = ColourManagedSource(comp, DisplayTransform(None, srgb_profile()))
     assert source.display.identity
     assert source(0, 0) is comp.tile_rgba8(0, 0)
+    photo_srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() + b""  # equal bytes
+    assert DisplayTransform(photo_srgb, srgb_profile()).identity
 
 
 def test_adobe_rgb_document_is_converted_like_littlecms():

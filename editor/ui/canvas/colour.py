@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from editor.core.geometry import Rect
-from editor.io.icc import document_profile, profile_name, srgb_profile, transform
+from editor.io.icc import document_profile, is_srgb, profile_name, srgb_profile, transform
 
 DISPLAY_ICC_ENV = "LUCID_DISPLAY_ICC"
 
@@ -41,7 +41,9 @@ class DisplayTransform:
         self.source = document_profile(doc_icc)
         self.display = display_icc
         self.enabled = enabled
-        self.identity = not enabled or self.source == self.display
+        # most photos carry an sRGB profile of their own: sRGB to sRGB is no conversion at all
+        self.identity = not enabled or self.source == self.display or (is_srgb(self.source)
+                                                                        and is_srgb(self.display))
         self._transform = None if self.identity else transform(self.source, self.display, "RGBA")
 
     def describe(self) -> str:
@@ -112,7 +114,7 @@ class ColourManagedSource:
         key = (tx, ty)
         cached = self._cache.get(key)
         if cached is None:
-            straight = self.compositor.tile_rgba8(tx, ty, premultiplied=False)
+            straight = self._straight(tx, ty, None)
             cached = display.apply(straight)
             self.converted_pixels += straight.shape[0] * straight.shape[1]
             self._cache[key] = cached
@@ -122,18 +124,26 @@ class ColourManagedSource:
             return cached
         self._cache.move_to_end(key)
         parts = self._pending.pop(key, [])
-        if parts:
-            straight = self.compositor.tile_rgba8(tx, ty, premultiplied=False)
-            for part in _merged(parts):
-                area = part.slices()
-                cached[area] = display.apply(np.ascontiguousarray(straight[area]))
-                self.converted_pixels += part.w * part.h
+        for part in _merged(parts):
+            area = part.slices()
+            cached[area] = display.apply(np.ascontiguousarray(self._straight(tx, ty, area)[area]))
+            self.converted_pixels += part.w * part.h
         return cached
+
+    def _straight(self, tx: int, ty: int, area: tuple[slice, slice] | None) -> np.ndarray:
+        """The tile in straight alpha. The premultiplied tile (the one the unmanaged canvas uses, cached)
+        is the same thing where `area` is opaque — the usual case — so the straight one is made only
+        for translucent areas."""
+        tile = self.compositor.tile_rgba8(tx, ty)
+        alpha = tile[..., 3] if area is None else tile[(*area, 3)]
+        if alpha.min() == 255:
+            return tile
+        return self.compositor.tile_rgba8(tx, ty, premultiplied=False)
 
 
 def _merged(parts: list[Rect]) -> list[Rect]:
     """Few rectangles covering `parts`: their union box when that is not much bigger than their sum."""
-    if len(parts) == 1:
+    if len(parts) <= 1:
         return parts
     box = parts[0]
     for part in parts[1:]:
