@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from editor.core import transform
 from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.compositor import composite
 from editor.core.document import Document
@@ -192,3 +193,24 @@ def test_large_photo_drag_shows_the_proxy_then_the_full_tiles(window, qtbot, mon
     slider._slider.sliderReleased.emit()
     assert panel.live.item is None and view.image_item.isVisible()
     assert doc.layers[-1].params["ev"] == pytest.approx(1.5)
+
+
+def test_canvas_and_image_size_dialogs(window, qtbot):
+    from editor.ui.image_menu import CanvasSizeDialog, ImageSizeDialog
+
+    dlg = ImageSizeDialog(300, 200, window, on_ai=lambda: None)
+    qtbot.addWidget(dlg)
+    dlg.width_box.setValue(150)
+    assert dlg.size() == (150, 100)  # proportions kept
+    assert dlg.ai_button.isEnabled()
+    dlg.link.setChecked(False)
+    dlg.height_box.setValue(90)
+    assert dlg.size() == (150, 90)
+    canvas = CanvasSizeDialog(300, 200, window)
+    qtbot.addWidget(canvas)
+    canvas.anchors.button(8).click()
+    assert canvas.anchor() == "bottom-right"
+    doc = gradient_doc(30, 20)
+    window.add_document(doc)
+    window.run(lambda d: transform.image_size(d, 60, 40))
+    assert (doc.width, doc.height) == (60, 40) and window.status_size.text().startswith("60×40")
