@@ -26,7 +26,8 @@ def _doc() -> Document:
     photo = PixelLayer("photo", px)
     doc.add_layer(photo)
     doc.active_layer = photo
-    curves = add_adjustment(doc, "curves", {"master": [[0, 0], [0.4, 0.6], [1, 1]], "b": [[0, 0.1], [1, 0.9]]})
+    curves = add_adjustment(doc, "curves", {"master": [[0, 0], [0.4, 0.6], [1, 1]],
+                                            "b": [[0, 0.1], [1, 0.9]]})
     with doc.pixel_edit(curves, "mask", "mask") as edit:
         edit.touch(curves.bounds)
         edit.array[:, :20] = 0.25
