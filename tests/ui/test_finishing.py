@@ -214,3 +214,26 @@ def test_canvas_and_image_size_dialogs(window, qtbot):
     window.add_document(doc)
     window.run(lambda d: transform.image_size(d, 60, 40))
     assert (doc.width, doc.height) == (60, 40) and window.status_size.text().startswith("60×40")
+
+
+def test_a_look_saved_in_the_app_applies_the_same_on_the_command_line(window, tmp_path):
+    from editor.cli import main
+    from editor.core.adjust.edits import set_params
+    from editor.io.images import load_image
+    from editor.io.png16 import encode_png16
+
+    px = np.zeros((40, 60, 4), np.uint16)
+    px[..., 0] = np.linspace(0, 65535, 60, dtype=np.uint16)[None]
+    px[..., 1] = np.linspace(0, 65535, 40, dtype=np.uint16)[:, None]
+    px[..., 2], px[..., 3] = 20000, 65535
+    (tmp_path / "in.png").write_bytes(encode_png16(px))
+    window.open_paths([tmp_path / "in.png"])
+    doc = window.current_doc()
+    panel = window.adjust_panel
+    for name, params in (("white_balance", {"temperature": 4800, "tint": 5}), ("exposure", {"ev": 0.4}),
+                         ("curves", {"master": [[0, 0], [0.3, 0.22], [1, 1]]}),
+                         ("hue_saturation", {"vibrance": 30})):
+        set_params(doc, panel.add(name), params)
+    preset = panel.save_look_as(tmp_path / "look.json")
+    assert main(["edit", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--preset", str(preset)]) == 0
+    assert np.array_equal(load_image(tmp_path / "out.png").pixels, from_float(composite(doc), np.uint16))
