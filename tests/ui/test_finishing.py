@@ -235,5 +235,6 @@ def test_a_look_saved_in_the_app_applies_the_same_on_the_command_line(window, tm
                          ("hue_saturation", {"vibrance": 30})):
         set_params(doc, panel.add(name), params)
     preset = panel.save_look_as(tmp_path / "look.json")
-    assert main(["edit", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--preset", str(preset)]) == 0
-    assert np.array_equal(load_image(tmp_path / "out.png").pixels, from_float(composite(doc), np.uint16))
+    out = tmp_path / "out.png"
+    assert main(["edit", str(tmp_path / "in.png"), "-o", str(out), "--preset", str(preset)]) == 0
+    assert np.array_equal(load_image(out).pixels, from_float(composite(doc), np.uint16))
