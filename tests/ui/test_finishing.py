@@ -191,7 +191,14 @@ def test_large_photo_drag_shows_the_proxy_then_the_full_tiles(window, qtbot, mon
     expect = from_float(composite(doc), np.uint8)[75, 100]  # the dragged value, at full resolution
     assert abs(shown.red() - int(expect[0])) <= 2 and abs(shown.green() - int(expect[1])) <= 2
     slider._slider.sliderReleased.emit()
-    assert panel.live.item is None and view.image_item.isVisible()
+    qtbot.waitUntil(lambda: panel.live.item is None, timeout=5000)
+    assert view.image_item.isVisible()
+    comp = window.current_tab().compositor
+    assert comp.is_cached(0, 0)  # handed over by the worker: painting does no compositing
+    made = comp.recomposited
+    view.viewport().repaint()
+    assert comp.recomposited == made
+    assert np.array_equal(comp.tile(0, 0), composite(doc)[:150, :200])
     assert doc.layers[-1].params["ev"] == pytest.approx(1.5)
 
 
