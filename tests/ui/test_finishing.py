@@ -245,3 +245,19 @@ def test_a_look_saved_in_the_app_applies_the_same_on_the_command_line(window, tm
     out = tmp_path / "out.png"
     assert main(["edit", str(tmp_path / "in.png"), "-o", str(out), "--preset", str(preset)]) == 0
     assert np.array_equal(load_image(out).pixels, from_float(composite(doc), np.uint16))
+
+
+def test_grey_point_picker_neutralises_a_colour_cast(window):
+    px = np.zeros((40, 60, 4), np.uint8)
+    px[...] = (200, 160, 120, 255)  # a warm grey card
+    doc = Document(60, 40)
+    doc.add_layer(PixelLayer("card", px))
+    window.add_document(doc)
+    panel = window.adjust_panel
+    layer = panel.add("white_balance")
+    steps = doc.history.index
+    panel.pick_grey(30, 20)
+    assert layer.params["temperature"] < 5000 and doc.history.index == steps + 1
+    out = from_float(composite(doc), np.uint8)[20, 30, :3].astype(int)
+    assert out.max() - out.min() <= 3
+    assert panel.sliders["temperature"].value() == pytest.approx(layer.params["temperature"], abs=1)

@@ -241,7 +241,8 @@ class AdjustPanel(QWidget):
             self._building = False
             return
         kind = KINDS[layer.adjustment]
-        self.title.setText(f"<b>{kind.label}</b> — {layer.name}")
+        named = f" — {layer.name}" if layer.name != kind.label else ""
+        self.title.setText(f"<b>{kind.label}</b>{named}")
         self.clip.setChecked(layer.clipped)
         if layer.adjustment in ("levels", "curves"):
             self.channel_box = QComboBox()
