@@ -267,6 +267,14 @@ class Compositor:
         for key in rect.intersect(self.doc.rect).tiles():
             self._drop(key)
 
+    def put(self, tx: int, ty: int, planar: np.ndarray, rgba8p: np.ndarray | None = None) -> None:
+        """Install tile (tx, ty) composited elsewhere (by `render` on a worker thread), as `tile` would."""
+        self._drop((tx, ty))
+        entry = {"planar": planar} if rgba8p is None else {"planar": planar, "rgba8p": rgba8p}
+        self._cache[(tx, ty)] = entry
+        self._nbytes += sum(a.nbytes for a in entry.values())
+        self._trim()
+
     @property
     def cache_nbytes(self) -> int:
         return self._nbytes

@@ -217,7 +217,7 @@ class Document:
             raise LucidError(f"There is no layer below “{layer.name}” to merge into.")
         lower = parent.children[i - 1]
         if not isinstance(lower, PixelLayer):
-            raise LucidError(f"“{lower.name}” is a group; only a pixel layer can be merged into.")
+            raise LucidError(f"“{lower.name}” is not a pixel layer; only a pixel layer can be merged into.")
         if not (layer.visible and lower.visible):
             raise LucidError("Hidden layers cannot be merged; show them first.")
         base = PixelLayer(lower.name, lower.pixels, mask=lower.mask, offset=lower.offset)

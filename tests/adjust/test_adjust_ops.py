@@ -133,6 +133,8 @@ def test_bad_settings_are_refused_with_a_clear_message():
         normalise("exposure", {"stops": 1})
     with pytest.raises(LucidError, match="white point"):
         normalise("levels", {"master": [0.8, 1.0, 0.2]})
+    with pytest.raises(LucidError, match="fractions"):
+        normalise("levels", {"master": [10, 1.0, 240]})  # 0–255 habits get a hint
     with pytest.raises(LucidError, match="Unknown adjustment"):
         normalise("sharpen")
 

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from editor.core import transform
 from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.compositor import composite
 from editor.core.document import Document
@@ -190,5 +191,73 @@ def test_large_photo_drag_shows_the_proxy_then_the_full_tiles(window, qtbot, mon
     expect = from_float(composite(doc), np.uint8)[75, 100]  # the dragged value, at full resolution
     assert abs(shown.red() - int(expect[0])) <= 2 and abs(shown.green() - int(expect[1])) <= 2
     slider._slider.sliderReleased.emit()
-    assert panel.live.item is None and view.image_item.isVisible()
+    qtbot.waitUntil(lambda: panel.live.item is None, timeout=5000)
+    assert view.image_item.isVisible()
+    comp = window.current_tab().compositor
+    assert comp.is_cached(0, 0)  # handed over by the worker: painting does no compositing
+    made = comp.recomposited
+    view.viewport().repaint()
+    assert comp.recomposited == made
+    assert np.array_equal(comp.tile(0, 0), composite(doc)[:150, :200])
     assert doc.layers[-1].params["ev"] == pytest.approx(1.5)
+
+
+def test_canvas_and_image_size_dialogs(window, qtbot):
+    from editor.ui.image_menu import CanvasSizeDialog, ImageSizeDialog
+
+    dlg = ImageSizeDialog(300, 200, window, on_ai=lambda: None)
+    qtbot.addWidget(dlg)
+    dlg.width_box.setValue(150)
+    assert dlg.size() == (150, 100)  # proportions kept
+    assert dlg.ai_button.isEnabled()
+    dlg.link.setChecked(False)
+    dlg.height_box.setValue(90)
+    assert dlg.size() == (150, 90)
+    canvas = CanvasSizeDialog(300, 200, window)
+    qtbot.addWidget(canvas)
+    canvas.anchors.button(8).click()
+    assert canvas.anchor() == "bottom-right"
+    doc = gradient_doc(30, 20)
+    window.add_document(doc)
+    window.run(lambda d: transform.image_size(d, 60, 40))
+    assert (doc.width, doc.height) == (60, 40) and window.status_size.text().startswith("60×40")
+
+
+def test_a_look_saved_in_the_app_applies_the_same_on_the_command_line(window, tmp_path):
+    from editor.cli import main
+    from editor.core.adjust.edits import set_params
+    from editor.io.images import load_image
+    from editor.io.png16 import encode_png16
+
+    px = np.zeros((40, 60, 4), np.uint16)
+    px[..., 0] = np.linspace(0, 65535, 60, dtype=np.uint16)[None]
+    px[..., 1] = np.linspace(0, 65535, 40, dtype=np.uint16)[:, None]
+    px[..., 2], px[..., 3] = 20000, 65535
+    (tmp_path / "in.png").write_bytes(encode_png16(px))
+    window.open_paths([tmp_path / "in.png"])
+    doc = window.current_doc()
+    panel = window.adjust_panel
+    for name, params in (("white_balance", {"temperature": 4800, "tint": 5}), ("exposure", {"ev": 0.4}),
+                         ("curves", {"master": [[0, 0], [0.3, 0.22], [1, 1]]}),
+                         ("hue_saturation", {"vibrance": 30})):
+        set_params(doc, panel.add(name), params)
+    preset = panel.save_look_as(tmp_path / "look.json")
+    out = tmp_path / "out.png"
+    assert main(["edit", str(tmp_path / "in.png"), "-o", str(out), "--preset", str(preset)]) == 0
+    assert np.array_equal(load_image(out).pixels, from_float(composite(doc), np.uint16))
+
+
+def test_grey_point_picker_neutralises_a_colour_cast(window):
+    px = np.zeros((40, 60, 4), np.uint8)
+    px[...] = (200, 160, 120, 255)  # a warm grey card
+    doc = Document(60, 40)
+    doc.add_layer(PixelLayer("card", px))
+    window.add_document(doc)
+    panel = window.adjust_panel
+    layer = panel.add("white_balance")
+    steps = doc.history.index
+    panel.pick_grey(30, 20)
+    assert layer.params["temperature"] < 5000 and doc.history.index == steps + 1
+    out = from_float(composite(doc), np.uint8)[20, 30, :3].astype(int)
+    assert out.max() - out.min() <= 3
+    assert panel.sliders["temperature"].value() == pytest.approx(layer.params["temperature"], abs=1)

@@ -76,7 +76,8 @@ def normalise(name: str, params: dict[str, Any] | None = None) -> dict[str, Any]
 
 def _levels(value: Any) -> list[float]:
     black, grey, white = (float(v) for v in value)
-    black, white = min(max(black, 0.0), 1.0), min(max(white, 0.0), 1.0)
+    if not (0.0 <= black <= 1.0 and 0.0 <= white <= 1.0):
+        raise ValueError("black and white points are fractions 0…1, e.g. 0.02,1.1,0.97")
     if white <= black:
         raise ValueError("the white point must be above the black point")
     return [black, float(min(max(grey, 0.1), 9.99)), white]

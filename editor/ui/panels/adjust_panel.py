@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from superqt import QLabeledDoubleSlider
-from superqt.utils import qthrottled
+from superqt.utils import ensure_main_thread, qthrottled
 
 from editor.core.adjust import edits, ops
 from editor.core.adjust.kinds import KINDS, normalise
 from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.adjust.look import look_of
 from editor.core.adjust.proxy import PreviewProxy
+from editor.core.compositor import planar_to_rgba8, render
 from editor.core.document import Document
 from editor.core.errors import LucidError
+from editor.core.geometry import Rect
 from editor.io.atomic import atomic_write
 from editor.ui.panels.curves_widget import CurvesWidget
 
@@ -49,18 +52,34 @@ CHANNEL_LABELS = {"master": "RGB", "r": "Red", "g": "Green", "b": "Blue"}
 LEVEL_FIELDS = (("black", 0.0, 1.0, 3), ("grey (gamma)", 0.1, 9.99, 2), ("white", 0.0, 1.0, 3))
 
 
+def render_tiles(layers: list, rects: dict[tuple[int, int], Rect]) -> dict[tuple[int, int], tuple]:
+    """Composite tiles at full resolution (runs on the preview worker thread; pure numpy)."""
+    out = {}
+    for key, rect in rects.items():
+        planar = render(layers, rect)
+        out[key] = (planar, planar_to_rgba8(planar))
+    return out
+
+
 class LivePreview:
-    """Shows a proxy render over the canvas during a drag on a large document."""
+    """Shows a proxy render over the canvas during a drag on a large document; after release the visible
+    tiles are composited at full resolution on a worker thread while the proxy stays on screen, then
+    handed to the tab's compositor. Anything that changes the document meanwhile voids that work (the
+    canvas then composites as usual)."""
 
     def __init__(self, win: MainWindow) -> None:
         self.win = win
         self.proxy: PreviewProxy | None = None
         self.item: QGraphicsPixmapItem | None = None
         self.image: QImage | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lucid-full-res")
+        self.pending: Future | None = None
+        self._changes = 0
+        self._doc: Document | None = None
 
     def start(self) -> None:
         tab = self.win.current_tab()
-        if tab is None or tab.doc.width * tab.doc.height < PROXY_FROM:
+        if tab is None or tab.doc.width * tab.doc.height < PROXY_FROM or self.pending is not None:
             return
         view = tab.view
         edge = max(view.viewport().width(), view.viewport().height(), 256)
@@ -82,6 +101,36 @@ class LivePreview:
         self.item.setPixmap(QPixmap.fromImage(self.image))
 
     def stop(self) -> None:
+        """The drag ended: composite the visible full-resolution tiles off the main thread, then swap."""
+        tab = self.win.current_tab()
+        if self.item is None or tab is None:
+            self._swap()
+            return
+        view, doc = tab.view, tab.doc
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        area = Rect.from_bounds(int(seen.left()), int(seen.top()), int(seen.right()) + 1,
+                                int(seen.bottom()) + 1).intersect(doc.rect)
+        rects = {key: tab.compositor.tile_rect(*key) for key in area.tiles()}
+        self._changes, self._doc = 0, doc
+        doc.events.dirty.connect(self._count)
+        self.pending = self.pool.submit(render_tiles, list(doc.layers), rects)
+        self.pending.add_done_callback(lambda job: self._finished(job, tab))
+
+    def _count(self, *_: object) -> None:
+        self._changes += 1
+
+    @ensure_main_thread
+    def _finished(self, job: Future, tab) -> None:
+        if self._doc is not None:
+            self._doc.events.dirty.disconnect(self._count)
+        fresh = self._changes == 0 and job.exception() is None and tab is self.win.current_tab()
+        if fresh:
+            for (tx, ty), (planar, rgba8p) in job.result().items():
+                tab.compositor.put(tx, ty, planar, rgba8p)
+        self.pending, self._doc = None, None
+        self._swap()
+
+    def _swap(self) -> None:
         tab = self.win.current_tab()
         if self.item is not None and self.item.scene() is not None:
             self.item.scene().removeItem(self.item)
@@ -192,7 +241,8 @@ class AdjustPanel(QWidget):
             self._building = False
             return
         kind = KINDS[layer.adjustment]
-        self.title.setText(f"<b>{kind.label}</b> — {layer.name}")
+        named = f" — {layer.name}" if layer.name != kind.label else ""
+        self.title.setText(f"<b>{kind.label}</b>{named}")
         self.clip.setChecked(layer.clipped)
         if layer.adjustment in ("levels", "curves"):
             self.channel_box = QComboBox()
@@ -338,8 +388,7 @@ class AdjustPanel(QWidget):
 
     def pick_grey(self, x: int, y: int) -> None:
         """Neutralise the colour under (x, y) as seen below this layer (a 5×5 average)."""
-        from editor.core.compositor import planar_to_straight, render
-        from editor.core.geometry import Rect
+        from editor.core.compositor import planar_to_straight
 
         doc, layer = self.doc, self.layer
         if doc is None or layer is None:

@@ -44,6 +44,8 @@ def thumbnail_rgba8(layer: PixelLayer | AdjustmentLayer, size: int = THUMB_PX) -
         out = np.empty((*grey.shape, 4), np.uint8)
         out[..., :3] = grey[..., None]
         out[..., 3] = 255
+        for edge in (out[0], out[-1], out[:, 0], out[:, -1]):  # a frame, so an all-white mask still shows
+            edge[..., :3] = 128
         return out
     small = layer.pixels[::step, ::step]
     if small.dtype == np.uint16:
