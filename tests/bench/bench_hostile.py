@@ -12,45 +12,30 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
+from hostile_files import ora_with_layers, png_bytes
+
 LIMIT_S, LIMIT_MB = 60, 2048
-
-
-def _png(w: int, h: int, colour=(1, 2, 3, 255)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGBA", (w, h), colour).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
-
-
-def _ora(path: Path, w: int, h: int, layers: list[str], members: dict[str, bytes]) -> Path:
-    stack = "".join(f'<layer name="l{i}" src="{src}"/>' for i, src in enumerate(layers))
-    xml = f'<?xml version="1.0"?><image version="0.0.6" w="{w}" h="{h}"><stack>{stack}</stack></image>'
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), b"image/openraster", compress_type=zipfile.ZIP_STORED)
-        zf.writestr("stack.xml", xml)
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return path
 
 
 def build(d: Path, quick: bool) -> None:
     if (d / "fifo.png").exists():  # built already (--keep)
         return
-    _ora(d / "canvas.ora", 15800, 15800, ["data/a.png"], {"data/a.png": _png(64, 48)})
-    _ora(d / "shared.ora", 4000, 4000, ["data/a.png"] * 4000, {"data/a.png": _png(4000, 4000)})
-    _ora(d / "many.ora", 1000, 1000, [f"data/{i}.png" for i in range(4000)],
-         {f"data/{i}.png": _png(1000, 1000, (i % 256, 2, 3, 255)) for i in range(4000)})
+    ora_with_layers(d / "canvas.ora", 15800, 15800, ["data/a.png"], {"data/a.png": png_bytes(64, 48)})
+    shared = {"data/a.png": png_bytes(4000, 4000)}
+    ora_with_layers(d / "shared.ora", 4000, 4000, ["data/a.png"] * 4000, shared)
+    ora_with_layers(d / "many.ora", 1000, 1000, [f"data/{i}.png" for i in range(4000)],
+                    {f"data/{i}.png": png_bytes(1000, 1000, (i % 256, 2, 3, 255)) for i in range(4000)})
     Image.new("RGB", (64, 48), (120, 130, 140)).save(d / "photo.png")
     Image.new("RGB", (64, 48), (120, 130, 140)).save(d / "photo.jpg", quality=90)
     mask = Image.new("L", (64, 48), 0)
