@@ -12,8 +12,8 @@ from editor.ui.prompts import QtPrompts
 def test_export_and_save_dialogs_confirm_overwrite(qtbot, monkeypatch, tmp_path):
     calls = []
 
-    def fake(parent, caption, directory, filter="", selectedFilter="", options=QFileDialog.Option(0)):
-        calls.append(options)
+    def fake(parent, caption, directory, filter="", selectedFilter="", options=None):
+        calls.append(QFileDialog.Option(0) if options is None else options)
         return str(tmp_path / "photo.png"), ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
