@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from editor.core.brush import Brush, Stroke
 from editor.core.document import Document
 from editor.core.geometry import Rect
 from editor.core.layers import PixelLayer
+from editor.core.snapshot import freeze_document
 from editor.io import recovery
 from editor.io.ora import load_project
 from editor.ui.autosave import Autosaver, interval_seconds
+from editor.ui.recovery_dialog import RecoveryDialog, apply_choice
 
 
 @pytest.fixture
@@ -82,3 +85,22 @@ def test_clean_shutdown_removes_this_sessions_files(qtbot, saver, docs, tmp_path
     assert len(recovery.list_entries(tmp_path)) == 1
     saver.shutdown(clean=True)
     assert recovery.list_entries(tmp_path) == []
+
+
+def test_recovery_dialog_discard_and_later(qtbot, tmp_path, docs):
+    dead = recovery.Session("999999-dead", 999_999, 1.0)
+    _paint(docs[0])
+    for key in ("a", "b"):
+        recovery.write_entry(freeze_document(docs[0]), dead, key, name=f"{key}.png",
+                             source=tmp_path / "x.png", folder=tmp_path)
+    entries = recovery.recoverable(tmp_path)
+    dialog = RecoveryDialog(entries)
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 2 and str(tmp_path / "x.png") in dialog.list.item(0).text()
+    dialog.later_button.click()
+    assert apply_choice(dialog, lambda *_: None, lambda *_: None) == []
+    assert len(recovery.recoverable(tmp_path)) == 2
+    dialog.list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    dialog.discard_button.click()
+    apply_choice(dialog, lambda *_: None, lambda *_: None)
+    assert [e.project for e in recovery.recoverable(tmp_path)] == [entries[1].project]  # unchecked: kept
