@@ -127,6 +127,22 @@ def header_size(data: bytes | Path, name: str = "") -> tuple[int, int, int] | No
         return None
 
 
+def describe_header(path: Path) -> dict[str, Any] | None:
+    """What the header says (format, size, mode, depth, ICC/EXIF present, frames) without decoding any
+    pixel, for images too large to decode within the memory budget; None if Pillow cannot open it."""
+    header = header_size(path)
+    if header is None:
+        return None
+    try:
+        with _open(_Source(path.name, path=path), DEFAULT_MAX_PIXELS) as im:
+            return {"format": im.format or path.suffix.lstrip(".").upper(), "mode": im.mode,
+                    "width": header[0], "height": header[1], "depth": header[2],
+                    "icc": bool(im.info.get("icc_profile")), "exif": bool(im.info.get("exif")),
+                    "frames": getattr(im, "n_frames", 1)}
+    except Exception:  # the full loader reports what is wrong
+        return None
+
+
 def load_document(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Document:
     """One-layer document from an image file, named after the file, not modified.
 

@@ -102,6 +102,7 @@ def write_entry(snapshot: Document, session: Session, key: str, *, name: str, so
     folder.mkdir(parents=True, exist_ok=True)
     project = folder / f"{session.id}-{key}.ora"
     save_project(snapshot, project, cache=cache)
+    source = Path(source).absolute() if source is not None else None  # valid from any working directory
     entry = RecoveryEntry(project, source, name, time.time(), session.id, session.pid, session.started)
     _write_meta(entry)
     prune(folder)

@@ -126,3 +126,12 @@ def test_fifo_inputs_return_at_once(tmp_path, photo, command):
     assert proc.returncode == 1 and "not a regular file" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert time.monotonic() - start < 30
+
+
+def test_info_describes_an_image_too_large_to_decode_from_its_header(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LUCID_MEMORY_BUDGET_MB", "256")
+    path = tmp_path / "wide.tif"
+    Image.new("RGB", (9000, 4000), (1, 2, 3)).save(path, compression="tiff_deflate")  # 36 MP, 144 MB RGBA
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "TIFF, 9000×4000" in out and "header only" in out

@@ -3,14 +3,14 @@ document budget, checked from the headers before decoding; layers naming one PNG
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from hostile_files import ora_with_layers, png_bytes
+from PIL import ImageCms
 
 from editor.core.document import Document
 from editor.core.layers import PixelLayer
@@ -62,23 +62,6 @@ def test_icc_member_must_be_an_icc_profile(project, tmp_path, member):
         load_project(bad)
 
 
-def _png(w: int, h: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGBA", (w, h), (1, 2, 3, 255)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def _ora(path: Path, w: int, h: int, layers: list[str], members: dict[str, bytes]) -> Path:
-    stack = "".join(f'<layer name="l{i}" src="{src}"/>' for i, src in enumerate(layers))
-    xml = f'<?xml version="1.0"?><image version="0.0.6" w="{w}" h="{h}"><stack>{stack}</stack></image>'
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), b"image/openraster", compress_type=zipfile.ZIP_STORED)
-        zf.writestr("stack.xml", xml)
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return path
-
-
 @pytest.fixture
 def budget_mb(monkeypatch):
     monkeypatch.setenv("LUCID_MEMORY_BUDGET_MB", "256")
@@ -87,7 +70,8 @@ def budget_mb(monkeypatch):
 def test_tiny_file_huge_canvas_refused_from_headers(tmp_path, budget_mb):
     from editor.core.budget import BudgetExceeded
 
-    path = _ora(tmp_path / "c.ora", 15800, 15800, ["data/a.png"], {"data/a.png": _png(64, 48)})
+    one = {"data/a.png": png_bytes(64, 48)}
+    path = ora_with_layers(tmp_path / "c.ora", 15800, 15800, ["data/a.png"], one)
     assert path.stat().st_size < 1000
     with pytest.raises(BudgetExceeded) as exc:
         load_project(path)
@@ -101,8 +85,8 @@ def test_many_distinct_layers_refused_before_decoding(tmp_path, budget_mb, monke
 
     decoded = []
     monkeypatch.setattr(ora, "decode_image_bytes", lambda *a, **k: decoded.append(a) or None)
-    members = {f"data/{i}.png": _png(1000, 1000) for i in range(70)}  # 70 × 4 MB decoded
-    path = _ora(tmp_path / "m.ora", 1000, 1000, list(members), members)
+    members = {f"data/{i}.png": png_bytes(1000, 1000) for i in range(70)}  # 70 × 4 MB decoded
+    path = ora_with_layers(tmp_path / "m.ora", 1000, 1000, list(members), members)
     with pytest.raises(BudgetExceeded, match="70 layers"):
         load_project(path)
     assert decoded == []
@@ -111,7 +95,8 @@ def test_many_distinct_layers_refused_before_decoding(tmp_path, budget_mb, monke
 def test_layers_naming_one_png_share_one_buffer_until_edited(tmp_path, budget_mb):
     from editor.core.geometry import Rect
 
-    path = _ora(tmp_path / "s.ora", 1000, 1000, ["data/a.png"] * 300, {"data/a.png": _png(1000, 1000)})
+    one = {"data/a.png": png_bytes(1000, 1000)}
+    path = ora_with_layers(tmp_path / "s.ora", 1000, 1000, ["data/a.png"] * 300, one)
     doc = load_project(path)  # 300 × 4 MB = 1.2 GB unshared: over the 256 MB budget
     layers = doc.all_layers()
     assert len(layers) == 300 and all(layer.pixels is layers[0].pixels for layer in layers)
@@ -123,7 +108,7 @@ def test_layers_naming_one_png_share_one_buffer_until_edited(tmp_path, budget_mb
 
 
 def test_budget_raised_by_env_opens_it(tmp_path, monkeypatch):
-    path = _ora(tmp_path / "c.ora", 3000, 3000, ["data/a.png"], {"data/a.png": _png(64, 48)})
+    path = ora_with_layers(tmp_path / "c.ora", 3000, 3000, ["data/a.png"], {"data/a.png": png_bytes(64, 48)})
     monkeypatch.setenv("LUCID_MEMORY_BUDGET_MB", "256")
     with pytest.raises(Exception, match="budget"):
         load_project(path)

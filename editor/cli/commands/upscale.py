@@ -49,18 +49,24 @@ def _model_id(store, requested: str | None) -> str:
     return default.id
 
 
-def _check_memory_from_header(path: Path, model, scale: float | None) -> None:
-    """The input as a document and the upscaled output must fit the memory budget: checked from the
-    image header, before decoding (a 15000×15000 JPEG of 3.5 MB would need hundreds of GB)."""
+def _input_fits(path: Path) -> tuple[int, int, int] | None:
+    """The input, as a document, must fit the memory budget: checked from its header, before decoding
+    (a 15000×15000 JPEG of 3.5 MB decodes to 0.9 GB and more). Returns the header (None: unreadable,
+    the loader reports why)."""
     from editor.core.budget import check_document
-    from editor.infer.tasks.superres import check_output_memory, output_size
     from editor.io.images import header_size
 
     header = header_size(path)
-    if header is None:
-        return  # the loader reports what is wrong with the file
-    w, h, depth = header
-    check_document(w, h, depth, f"{path.name}: opening it")
+    if header is not None:
+        check_document(*header, f"{path.name}: opening it")
+    return header
+
+
+def _check_output_memory(header: tuple[int, int, int], model, scale: float | None) -> None:
+    """The upscaled output must fit the budget too, before anything is allocated."""
+    from editor.infer.tasks.superres import check_output_memory, output_size
+
+    w, h, _ = header
     model_scale = int(getattr(model, "scale", 1))
     out_h, out_w = output_size(h, w, {"scale": scale}, model_scale)
     check_output_memory(h, w, model_scale, out_h, out_w)
@@ -112,6 +118,7 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     if args.tile is not None and args.tile < 16:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
     paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
+    header = _input_fits(args.image)  # before torch and the model load: a refusal takes a second
     model_id, model_path = _resolved_model(args.models_dir, args.model)
 
     from editor.infer.device import resolve_device
@@ -119,7 +126,8 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
 
     device = resolve_device(args.device)
     model = _loaded(model_path)
-    _check_memory_from_header(args.image, model, args.scale)
+    if header is not None:
+        _check_output_memory(header, model, args.scale)
     img = load_image(args.image)
     pixels = to_float(img.pixels)
     if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
