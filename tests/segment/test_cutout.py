@@ -1,9 +1,7 @@
 """One-click cut-out: a loose lasso around the man in bgmv2 test_fg.jpg cuts out the man, not the lasso;
 `lucid matte --subject person` writes a soft RGBA cut-out with no trimap; bad input changes nothing.
 
-Reference points (image pixels) were marked by eye on the photo with a 100-px grid: on the man (cap,
-shirt, both legs, both shoes) and on background inside the lasso (sky, the car behind his legs, sky
-between the branches, the hedge/road, a lamp post).
+The lasso and the reference points are in mp_helpers (how they were marked is said there).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mp_helpers import MAN, SELFIE, SHARED_DATA, WOMAN, model_file, photo
+from mp_helpers import BACKGROUND_IN_LASSO, LASSO, MAN, ON_MAN, SELFIE, SHARED_DATA, WOMAN, model_file, photo
 
 pytest.importorskip("torch")
 cv2 = pytest.importorskip("cv2")
@@ -22,20 +20,6 @@ from editor.core.errors import LucidError  # noqa: E402
 from editor.infer.api import Request  # noqa: E402
 from editor.infer.service import run_direct  # noqa: E402
 from editor.infer.store import ModelStore  # noqa: E402
-
-LASSO = [
-    (760, 40),
-    (1000, 20),
-    (1330, 330),
-    (1330, 500),
-    (1120, 620),
-    (1200, 1075),
-    (780, 1075),
-    (790, 600),
-    (760, 300),
-]
-ON_MAN = [(870, 110), (930, 350), (900, 760), (1040, 700), (875, 1000), (1070, 1010)]
-BACKGROUND_IN_LASSO = [(1150, 150), (830, 650), (780, 380), (1200, 700), (1100, 560), (1300, 350), (1000, 60)]
 
 
 def lasso_mask(shape: tuple[int, int]) -> np.ndarray:

@@ -36,6 +36,9 @@ def install(window: MainWindow, services: Services) -> AiController:
             controller.spawn(controller.rerun(doc, layer, **overrides))
 
     window.layers_panel.rerun_requested.connect(rerun)
+    from editor.ui.ai.subject_select import SubjectSelect
+
+    controller.subject_select = SubjectSelect(controller, window)
     if services.defer_panels:  # the app: Inpaint now, the rest once the window is up (startup time)
         from editor.ui.ai.deferred import DeferredPanels
         from editor.ui.ai.idle import WhenIdle
