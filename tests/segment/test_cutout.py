@@ -90,3 +90,21 @@ def test_cutout_refuses_an_empty_selection_and_no_source() -> None:
         run_direct(Request(task="cutout", image=img, inputs={"selection": np.zeros((40, 50), np.float32)}))
     with pytest.raises(LucidError, match="subject model or a selection"):
         run_direct(Request(task="cutout", image=img))
+
+
+def test_large_photos_are_matted_at_a_working_size_and_keep_exact_known_pixels() -> None:
+    from editor.infer.api import CancelToken
+    from editor.infer.matting.trimap import trimap_from_mask
+    from editor.infer.tasks.cutout import _solve
+
+    yy, xx = np.mgrid[0:300, 0:400]
+    inside = ((yy - 150) ** 2 + (xx - 200) ** 2) < 100**2
+    rgb = cv2.GaussianBlur(
+        np.where(inside[..., None], [0.9, 0.2, 0.1], [0.1, 0.3, 0.8]).astype(np.float32), (0, 0), 2
+    )
+    trimap = trimap_from_mask(inside.astype(np.float32), 6)
+    full, s_full = _solve(rgb, trimap, "cf", 10.0, CancelToken())
+    small, s_small = _solve(rgb, trimap, "cf", 0.03, CancelToken())
+    assert s_full == 1.0 and s_small == pytest.approx(0.5, abs=0.01)
+    assert np.array_equal(small[trimap != 0.5], trimap[trimap != 0.5])
+    assert np.abs(small - full).max() < 0.05
