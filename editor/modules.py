@@ -44,11 +44,12 @@ PANELS: tuple[PanelEntry, ...] = (
 
 # Task NAME is the function `run` in `editor.infer.tasks.NAME`.
 TASKS: tuple[str, ...] = (
-    "cutout", "faces", "inpaint", "latent", "matting", "obstruction", "salient", "segment", "superres",
+    "cutout", "faces", "inpaint", "latent", "matting", "obstruction", "refine", "salient", "segment",
+    "superres",
 )
 
 # A manifest's `[convert] kind = "NAME"` is the function `convert` in `editor.infer.convert.NAME`.
-CONVERTERS: tuple[str, ...] = ("ncnn", "tflite", "torchscript")
+CONVERTERS: tuple[str, ...] = ("ncnn", "onnx", "tflite", "torchscript")
 
 
 def task_module(name: str) -> str:

@@ -355,6 +355,13 @@ class Document:
             shape[area.slices()] = sel.polygon_mask((area.h, area.w), points, (area.x, area.y))
         self._set_selection(shape, mode, "Select polygon", None if mode == "replace" else area)
 
+    def select_mask(self, shape: np.ndarray, mode: str = "replace", label: str = "Select subject") -> None:
+        """Combine a whole-canvas mask (float32 H×W in [0, 1], e.g. a model's subject mask) with the
+        selection: replace, add, subtract or intersect, as one undo step."""
+        if shape.shape != self.selection.shape:
+            raise LucidError("The mask is not the size of the image.")
+        self._set_selection(np.clip(shape, 0.0, 1.0).astype(np.float32), mode, label, None)
+
     def select_all(self) -> None:
         self._replace_selection(np.ones_like(self.selection), "Select all")
 

@@ -165,17 +165,46 @@ def _run(graph: Any, x: np.ndarray) -> list[np.ndarray]:
     return [o.float().cpu().numpy() for o in out]
 
 
-def detect(model: Any, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Detections in image pixels: (x0, y0, x1, y1, 6 keypoints x/y) and score, best first."""
-    net = getattr(model, "model", model)
+def _detect_in(net: Any, image: np.ndarray, x0: int = 0, y0: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Raw detections (image pixels, offset by x0, y0) and scores of one letterboxed view."""
     small, scale, ox, oy = letterbox(np.clip(image, 0, 1))
     raw_boxes, raw_scores = _run(net.graph(DETECTOR), small * 2.0 - 1.0)
     boxes, scores = decode(raw_boxes, raw_scores)
-    found = []
-    for b, s in weighted_nms(boxes, scores):
-        px_box = (b.reshape(-1, 2) * DET_SIZE - np.array([ox, oy])) / scale
-        found.append((px_box.reshape(-1), s))
-    return found
+    pts = (boxes.reshape(len(boxes), 8, 2) * DET_SIZE - np.array([ox, oy])) / scale + np.array([x0, y0])
+    return pts.reshape(len(boxes), 16), scores
+
+
+def _tiles(h: int, w: int, side: int) -> list[tuple[int, int]]:
+    """Top-left corners of side×side squares covering the image with half-square overlap."""
+
+    def starts(n: int) -> list[int]:
+        if n <= side:
+            return [0]
+        k = int(np.ceil((n - side) / (side / 2))) + 1
+        return [round(i * (n - side) / (k - 1)) for i in range(k)]
+
+    return [(x, y) for y in starts(h) for x in starts(w)]
+
+
+def detect(model: Any, image: np.ndarray, *, zoom_levels: int = 2) -> list[tuple[np.ndarray, float]]:
+    """Detections in image pixels: (x0, y0, x1, y1, 6 keypoints x/y) and score, best first.
+
+    The short-range detector sees the whole photo at 128×128, so a face smaller than about a tenth of
+    the frame is missed. When the whole view finds nothing, overlapping squares of half, then a
+    quarter, of the shorter side are searched (stopping at the first level that finds a face).
+    """
+    net = getattr(model, "model", model)
+    boxes, scores = _detect_in(net, image)
+    h, w = image.shape[:2]
+    side = min(h, w)
+    for _ in range(zoom_levels):
+        if len(scores) or side < 2 * DET_SIZE:
+            break
+        side //= 2
+        found = [_detect_in(net, image[y : y + side, x : x + side], x, y) for x, y in _tiles(h, w, side)]
+        boxes = np.concatenate([b for b, _ in found])
+        scores = np.concatenate([s for _, s in found])
+    return [(b, s) for b, s in weighted_nms(boxes, scores)]
 
 
 def mesh_in(model: Any, image: np.ndarray, centre: np.ndarray, side: float, angle: float):

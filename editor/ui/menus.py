@@ -93,6 +93,7 @@ def build_menus(win: MainWindow) -> dict[str, QAction]:
         win.panels_menu.addAction(dock.toggleViewAction())
 
     m = bar.addMenu("&Select")
+    win.select_menu = m
     m.addAction(act("select_all", "&All", lambda: win.mask_command("all"), Keys.SelectAll))
     m.addAction(act("select_none", "&None", lambda: win.mask_command("clear"), "Ctrl+Shift+A"))
     m.addAction(act("invert", "&Invert", lambda: win.mask_command("invert"), "Ctrl+I"))

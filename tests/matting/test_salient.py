@@ -109,4 +109,6 @@ def test_manifest_parses() -> None:
 
     m = load_manifest(Path(__file__).resolve().parents[2] / "models" / "u2netp.toml")
     assert m.task == "salient" and m.architecture == "U2Net" and m.code_license == "Apache-2.0"
-    assert m.files[0].sha256 is None and not m.downloadable  # sha256 unconfirmed: import only
+    # rembg's ONNX export, sha256-pinned from independent records, converted into Lucid's U²-Net
+    assert m.files[0].name == "u2netp.onnx" and m.downloadable and m.convert is not None
+    assert m.convert.kind == "onnx" and m.convert.output == "u2netp.safetensors"

@@ -60,3 +60,21 @@ WOMAN = "sr/Set5/x4/img_005_SRF_4_HR.png"
 HEAD = "sr/Set5/x4/img_004_SRF_4_HR.png"
 MAN = "matting/bgmv2_pair/test_fg.jpg"
 GIRL = "inpaint/iopaint/assets/unwant_person.jpg"
+
+
+# A loose lasso around the man in bgmv2 test_fg.jpg (1920×1080) and reference points, marked by eye on the
+# photo with a 100-px grid: on the man (cap, shirt, both legs, both shoes) and on background inside the
+# lasso (sky, the car behind his legs, sky between the branches, the hedge/road, a lamp post).
+LASSO = [
+    (760, 40),
+    (1000, 20),
+    (1330, 330),
+    (1330, 500),
+    (1120, 620),
+    (1200, 1075),
+    (780, 1075),
+    (790, 600),
+    (760, 300),
+]
+ON_MAN = [(870, 110), (930, 350), (900, 760), (1040, 700), (875, 1000), (1070, 1010)]
+BACKGROUND_IN_LASSO = [(1150, 150), (830, 650), (780, 380), (1200, 700), (1100, 560), (1300, 350), (1000, 60)]

@@ -1,9 +1,7 @@
 """One-click cut-out: a loose lasso around the man in bgmv2 test_fg.jpg cuts out the man, not the lasso;
 `lucid matte --subject person` writes a soft RGBA cut-out with no trimap; bad input changes nothing.
 
-Reference points (image pixels) were marked by eye on the photo with a 100-px grid: on the man (cap,
-shirt, both legs, both shoes) and on background inside the lasso (sky, the car behind his legs, sky
-between the branches, the hedge/road, a lamp post).
+The lasso and the reference points are in mp_helpers (how they were marked is said there).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mp_helpers import MAN, SELFIE, SHARED_DATA, WOMAN, model_file, photo
+from mp_helpers import BACKGROUND_IN_LASSO, LASSO, MAN, ON_MAN, SELFIE, SHARED_DATA, WOMAN, model_file, photo
 
 pytest.importorskip("torch")
 cv2 = pytest.importorskip("cv2")
@@ -22,20 +20,6 @@ from editor.core.errors import LucidError  # noqa: E402
 from editor.infer.api import Request  # noqa: E402
 from editor.infer.service import run_direct  # noqa: E402
 from editor.infer.store import ModelStore  # noqa: E402
-
-LASSO = [
-    (760, 40),
-    (1000, 20),
-    (1330, 330),
-    (1330, 500),
-    (1120, 620),
-    (1200, 1075),
-    (780, 1075),
-    (790, 600),
-    (760, 300),
-]
-ON_MAN = [(870, 110), (930, 350), (900, 760), (1040, 700), (875, 1000), (1070, 1010)]
-BACKGROUND_IN_LASSO = [(1150, 150), (830, 650), (780, 380), (1200, 700), (1100, 560), (1300, 350), (1000, 60)]
 
 
 def lasso_mask(shape: tuple[int, int]) -> np.ndarray:
@@ -106,3 +90,21 @@ def test_cutout_refuses_an_empty_selection_and_no_source() -> None:
         run_direct(Request(task="cutout", image=img, inputs={"selection": np.zeros((40, 50), np.float32)}))
     with pytest.raises(LucidError, match="subject model or a selection"):
         run_direct(Request(task="cutout", image=img))
+
+
+def test_large_photos_are_matted_at_a_working_size_and_keep_exact_known_pixels() -> None:
+    from editor.infer.api import CancelToken
+    from editor.infer.matting.trimap import trimap_from_mask
+    from editor.infer.tasks.cutout import _solve
+
+    yy, xx = np.mgrid[0:300, 0:400]
+    inside = ((yy - 150) ** 2 + (xx - 200) ** 2) < 100**2
+    rgb = cv2.GaussianBlur(
+        np.where(inside[..., None], [0.9, 0.2, 0.1], [0.1, 0.3, 0.8]).astype(np.float32), (0, 0), 2
+    )
+    trimap = trimap_from_mask(inside.astype(np.float32), 6)
+    full, s_full = _solve(rgb, trimap, "cf", 10.0, CancelToken())
+    small, s_small = _solve(rgb, trimap, "cf", 0.03, CancelToken())
+    assert s_full == 1.0 and s_small == pytest.approx(0.5, abs=0.01)
+    assert np.array_equal(small[trimap != 0.5], trimap[trimap != 0.5])
+    assert np.abs(small - full).max() < 0.05

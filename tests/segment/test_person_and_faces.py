@@ -26,6 +26,7 @@ HAND_MARKED = {
     WOMAN: ((77, 102), (140, 92), (122, 169)),
     GIRL: ((343, 422), (430, 416), (387, 500)),
     HEAD: ((162, 168), (219, 168), None),
+    MAN: ((902, 145), (929, 136), (935, 176)),  # marked on an 8× crop; the face is ~70 px, IOD 28 px
 }
 PEOPLE = [WOMAN, HEAD, MAN, GIRL]  # none was used to design the pipeline, which follows MediaPipe's
 
@@ -128,3 +129,15 @@ def test_faces_all_adds_468_points_inside_the_photo(capsys) -> None:
 def test_no_face_in_a_photo_without_people(capsys) -> None:
     faces = _faces_json("sr/Set5/x4/img_003_SRF_4_HR.png", capsys)  # a butterfly
     assert faces == []
+
+
+def test_a_small_three_quarter_face_is_found_by_the_zoomed_search(capsys) -> None:
+    """bgmv2 test_fg: the man's face is ~4 % of the frame's width, too small for the short-range detector
+    on the whole view; the half-size squares find it. Measured: 8.9 %, 13.7 %, 17.2 % of the (foreshortened,
+    28 px) inter-ocular distance for near eye, far eye, mouth — about 3–5 px, the size of the marking
+    uncertainty here; the far eye and the mouth miss the 12 % bar (reported as such)."""
+    faces = _faces_json(MAN, capsys)
+    assert len(faces) == 1
+    errs = _errors(faces[0], HAND_MARKED[MAN])
+    assert max(errs) <= 0.2, errs
+    assert errs[0] <= 0.12, errs

@@ -4,19 +4,41 @@ Steps: the subject model's mask (when `request.model_id` is given) → if a roug
 (`inputs["selection"]`, 1 = inside), GrabCut refines it to the subject, seeded by that mask →
 a trimap whose unknown band straddles the edge (`band_px`, default 1 % of the longer side) →
 closed-form matting (or `engine` knn/lkm) with foreground-colour estimation. Hair and soft edges
-come from the matting, not from the coarse mask.
+come from the matting, not from the coarse mask. Above `work_megapixels` (default 4) the band is solved
+on a downscaled copy and scaled back (recorded as `matte_scale`); foreground colours are full size.
 Result: images "image" (RGBA cut-out, straight alpha), "alpha", "mask" (the hard subject mask that
 seeded the trimap) and "trimap".
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, Request, Result
 from editor.infer.matting.engines import ENGINES, cutout, estimate_alpha, estimate_foreground
 from editor.infer.matting.trimap import trimap_from_mask
 from editor.infer.subject import band_px, grabcut_refine
+
+WORK_MP = 4.0  # larger photos are matted at this size (the solver's memory and time grow with the band's box)
+
+
+def _solve(
+    rgb: np.ndarray, trimap: np.ndarray, engine: str, work_mp: float, cancel: CancelToken
+) -> tuple[np.ndarray, float]:
+    """Alpha at full size; above `work_mp` megapixels the unknown band is solved on a downscaled copy
+    and the soft values are scaled back up (known pixels keep their exact 0/1)."""
+    h, w = trimap.shape
+    scale = min(1.0, (work_mp * 1e6 / (h * w)) ** 0.5)
+    if scale >= 1.0:
+        return estimate_alpha(rgb, trimap, engine, check=cancel.check), 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small_tri = cv2.resize(trimap, size, interpolation=cv2.INTER_NEAREST)
+    small_alpha = estimate_alpha(small_rgb, small_tri, engine, check=cancel.check)
+    alpha = cv2.resize(small_alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+    alpha = np.where(trimap == 1.0, 1.0, np.where(trimap == 0.0, 0.0, alpha))
+    return np.clip(alpha, 0.0, 1.0).astype(np.float32), scale
 
 
 def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
@@ -58,7 +80,8 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     if not (trimap == 0).any():
         raise InferenceError("The subject fills the whole photo: there is no background to remove.")
     progress(Progress(0.2, "Solving the matte"))
-    alpha = estimate_alpha(rgb, trimap, engine, check=cancel.check)
+    work_mp = float(request.params.get("work_megapixels") or WORK_MP)
+    alpha, scale = _solve(rgb, trimap, engine, work_mp, cancel)
     cancel.check()
     progress(Progress(0.85, "Estimating foreground colours"))
     fg = estimate_foreground(rgb, alpha)
@@ -69,6 +92,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         "band_px": band,
         "engine": engine,
         "subject_fraction": round(float(mask.mean()), 5),
+        "matte_scale": round(scale, 4),
     }
     images = {"image": cutout(fg, alpha), "alpha": alpha, "mask": mask, "trimap": trimap}
     return Result(images=images, mask=alpha, info=info)

@@ -1,7 +1,8 @@
 """Eyes and mouth for the Latent Edit tool: a click-to-place canvas tool and the three markers.
 
 The FFHQ-style alignment needs exactly these three points; clicking them is always available (no
-landmark model needed). Clicks fill left eye → right eye → mouth, then move the nearest marker.
+landmark model needed); the face model can also place them (Find face). Clicks fill left eye → right
+eye → mouth, then move the nearest marker; dragging moves it along.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ class FacePoints:
         self.changed.emit()
         return index
 
+    def move(self, index: int, x: float, y: float) -> None:
+        """Drag point `index` to (x, y)."""
+        self.points[index] = (x, y)
+        self.changed.emit()
+
+    def set(self, eyes: list[list[float]], mouth: list[float]) -> None:
+        """All three at once (from the face model: image-left eye first)."""
+        self.points = [tuple(eyes[0]), tuple(eyes[1]), tuple(mouth)]  # type: ignore[list-item]
+        self.changed.emit()
+
     def clear(self) -> None:
         self.points = []
         self.changed.emit()
@@ -65,14 +76,28 @@ class FacePoints:
 
 
 class PointPickTool(Tool):
-    """Each left click places a face point (image coordinates)."""
+    """Each left click places a face point (image coordinates); dragging moves the point it placed."""
 
-    def __init__(self, view: CanvasView, on_click: Callable[[float, float], None]) -> None:
+    def __init__(
+        self,
+        view: CanvasView,
+        on_click: Callable[[float, float], int | None],
+        on_drag: Callable[[int, float, float], None] | None = None,
+    ) -> None:
         super().__init__(view)
         self.on_click = on_click
+        self.on_drag = on_drag
+        self._dragging: int | None = None
 
     def press(self, pos: QPointF, modifiers: Qt.KeyboardModifier, pressure: float) -> None:
-        self.on_click(pos.x(), pos.y())
+        self._dragging = self.on_click(pos.x(), pos.y())
+
+    def move(self, pos: QPointF, modifiers: Qt.KeyboardModifier, pressure: float) -> None:
+        if self._dragging is not None and self.on_drag is not None:
+            self.on_drag(self._dragging, pos.x(), pos.y())
+
+    def release(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        self._dragging = None
 
 
 class Markers:

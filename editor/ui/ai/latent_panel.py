@@ -36,6 +36,7 @@ from editor.core.errors import LucidError
 from editor.core.layers import ResultLayer
 from editor.infer.api import Request
 from editor.infer.jobs import Job
+from editor.infer.subject import FACE_MODEL
 from editor.ui.ai.face_points import FacePoints, Markers, PointPickTool
 from editor.ui.ai.panel_layout import scroll_body
 
@@ -97,6 +98,9 @@ class LatentPanel(QWidget):
         self.pick_button = QPushButton("Click eyes and mouth")
         self.pick_button.setCheckable(True)
         self.pick_button.toggled.connect(self._on_pick)
+        self.find_face_button = QPushButton("Find face")
+        self.find_face_button.setToolTip("Place the eyes and mouth with the face model (drag to correct)")
+        self.find_face_button.clicked.connect(lambda: self.controller.spawn(self.find_face()))
         self.reset_points = QPushButton("Reset")
         self.reset_points.clicked.connect(self.clear_points)
         self.points_label = QLabel()
@@ -112,6 +116,7 @@ class LatentPanel(QWidget):
         face = QGroupBox("Face")
         fl = QFormLayout(face)
         row = QHBoxLayout()
+        row.addWidget(self.find_face_button)
         row.addWidget(self.pick_button)
         row.addWidget(self.reset_points)
         fl.addRow(row)
@@ -247,6 +252,7 @@ class LatentPanel(QWidget):
         else:
             self.points_label.setText(f"Click the {pts.next_name()} on the photo.")
         self.invert_button.setEnabled(pts is not None and pts.complete)
+        self.find_face_button.setEnabled(pts is not None and self.face_model() is not None)
 
     def _on_pick(self, on: bool) -> None:
         tab = self.window.current_tab()
@@ -273,12 +279,42 @@ class LatentPanel(QWidget):
             finally:
                 self._installing = False
         doc = tab.doc
-        tab.view.set_tool(PointPickTool(tab.view, lambda x, y: self.points(doc).click(x, y)))
+        tab.view.set_tool(PointPickTool(tab.view, lambda x, y: self.points(doc).click(x, y),
+                                        lambda i, x, y: self.points(doc).move(i, x, y)))
 
     def _on_tool_kind(self, *_: Any) -> None:
         """Another tool was picked: the canvas replaced the point picker."""
         if not self._installing:
             self.pick_button.setChecked(False)
+
+    def face_model(self) -> str | None:
+        store = self.controller.store
+        try:
+            return FACE_MODEL if store is not None and store.get(FACE_MODEL).installed else None
+        except LucidError:
+            return None
+
+    async def find_face(self) -> bool:
+        """Detect the face (detector → mesh → eyes and mouth), show the points and let the user drag them."""
+        doc = self.window.current_doc()
+        model = self.face_model()
+        if doc is None:
+            return False
+        if model is None:
+            self.window.show_message("Install the face model (AI → Models… → MediaPipe Face Mesh), "
+                                     "or click the eyes and mouth.")
+            return False
+        request = Request(task="faces", image=self.controller.snapshot(doc)[..., :3], model_id=model)
+        result = await self.controller.run(request)
+        if result is None or not self.controller.is_open(doc):
+            return False
+        faces = result.info.get("faces") or []
+        if not faces:
+            self.window.show_message("No face was found: click the eyes and mouth on the photo.")
+            return False
+        self.points(doc).set(faces[0]["eyes"], faces[0]["mouth"])
+        self.pick_button.setChecked(True)  # the points can be dragged right away
+        return True
 
     def clear_points(self) -> None:
         doc = self.window.current_doc()

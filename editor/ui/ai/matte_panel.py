@@ -42,6 +42,7 @@ from editor.core.layers import PixelLayer, ResultLayer
 from editor.infer.api import Request
 from editor.infer.matting.background import blurred
 from editor.infer.matting.trimap import trimap_from_mask
+from editor.infer.subject import PERSON_MODEL
 from editor.ui.ai.inputs import InputImage, load_input_image, reload_input_image, shown_as_is
 from editor.ui.ai.panel_layout import scroll_body
 from editor.ui.ai.trimap_tool import (
@@ -144,6 +145,11 @@ class MattePanel(QWidget):
         self.cut_button = QPushButton("Cut out")
         self.cut_button.setDefault(True)
         self.cut_button.clicked.connect(lambda: self.controller.spawn(self.cut_out()))
+        self.subject_button = QPushButton("Cut out subject (one click)")
+        self.subject_button.setToolTip(
+            "No trimap needed: the subject model's mask, or your rough selection refined to the subject, "
+            "then a soft matte")
+        self.subject_button.clicked.connect(lambda: self.controller.spawn(self.cut_out_subject()))
         matte = QGroupBox("Matte")
         ml = QFormLayout(matte)
         ml.addRow("Engine", self.engine)
@@ -154,6 +160,7 @@ class MattePanel(QWidget):
         ml.addRow(self.plate_label)
         ml.addRow(self.hide_sources)
         ml.addRow(self.cut_button)
+        ml.addRow(self.subject_button)
 
         # replace background
         self.bg_kind = QComboBox()
@@ -241,8 +248,8 @@ class MattePanel(QWidget):
         self.auto_subject.setToolTip(
             "Find the subject with the installed subject model and seed the trimap" if subject
             else "Install a subject model (AI → Models…) to find the subject automatically")
-        for w in (self.cut_button, self.from_selection, self.add_plate_button, self.replace_button,
-                  self.undo_button, self.clear_button, *self.brushes.values()):
+        for w in (self.cut_button, self.subject_button, self.from_selection, self.add_plate_button,
+                  self.replace_button, self.undo_button, self.clear_button, *self.brushes.values()):
             w.setEnabled(has)
 
     def _subject_model(self) -> str | None:
@@ -251,9 +258,12 @@ class MattePanel(QWidget):
             return None
         try:
             info = store.default_for(SALIENT_TASK)
+            if info is not None and info.installed:
+                return info.id
+            person = store.get(PERSON_MODEL)  # no general model: people are still found in one click
         except LucidError:
             return None
-        return info.id if info is not None and info.installed else None
+        return person.id if person.installed else None
 
     # -- brushes -----------------------------------------------------------------------------------
     def _active_brush(self) -> str | None:
@@ -347,14 +357,29 @@ class MattePanel(QWidget):
         model = self._subject_model()
         if doc is None or model is None:
             return False
-        request = Request(task=SALIENT_TASK, image=self.controller.snapshot(doc)[..., :3], model_id=model,
+        task = "segment" if model == PERSON_MODEL else SALIENT_TASK
+        request = Request(task=task, image=self.controller.snapshot(doc)[..., :3], model_id=model,
                           params={"band_px": self.band.value()})
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
             return False
-        self._band_masks[doc] = np.asarray(result.images["mask"], np.float32)
-        self.trimap(doc).set_from_task_trimap(result.images["trimap"])
+        mask = self._band_masks[doc] = np.asarray(result.images["mask"], np.float32)
+        trimap = result.images.get("trimap")
+        self.trimap(doc).set_from_task_trimap(
+            trimap if trimap is not None else trimap_from_mask(mask, self.band.value()))
         return True
+
+    async def cut_out_subject(self) -> ResultLayer | None:
+        """One click: the selection refined to the subject (or the subject model's mask) → soft matte."""
+        tools = getattr(self.controller, "subject_select", None)
+        if tools is None:
+            return None
+        layer = await tools.cut_out(engine=self.engine.currentData(),
+                                    hide_sources=self.hide_sources.isChecked())
+        if layer is not None:
+            self.stop_painting()
+            self.show_trimap.setChecked(False)
+        return layer
 
     # -- plate -------------------------------------------------------------------------------------
     def choose_plate(self) -> None:

@@ -36,6 +36,10 @@ def install(window: MainWindow, services: Services) -> AiController:
             controller.spawn(controller.rerun(doc, layer, **overrides))
 
     window.layers_panel.rerun_requested.connect(rerun)
+    from editor.ui.ai.subject_select import SubjectSelect
+
+    controller.subject_select = SubjectSelect(controller, window)
+
     def report(exc: MissingPanels) -> None:  # a broken installation: say so, keep the working tools
         controller.panel_failures.update(exc.failures)
         window.prompts.error(exc.message, exc.detail)
