@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from editor.core.zipguard import unsafe_member_name
 from editor.infer.api import CancelToken
 from editor.infer.download import ByteProgress, DownloadError, commit_part, download, part_path
 from editor.infer.manifest import NpmSource
@@ -26,10 +27,9 @@ _LOAD_PACKAGE = re.compile(r"loadPackage\(\s*(\{.*?\})\s*\)", re.DOTALL)
 
 def _checked_name(member: str, where: str) -> str:
     """A relative POSIX path with no '..', drive or backslash; anything else is refused."""
-    p = PurePosixPath(member)
-    if not member or p.is_absolute() or ".." in p.parts or "\\" in member or ":" in member:
+    if unsafe_member_name(member):
         raise DownloadError(f"Refusing the unsafe path {member!r} inside {where}.")
-    return str(p)
+    return member
 
 
 def read_member(tgz: Path, member: str, *, max_bytes: int = MAX_MEMBER_BYTES) -> bytes:
