@@ -50,6 +50,7 @@ from editor.core.recipe import Recipe
 from editor.core.zipguard import unsafe_member_name
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
+from editor.io.gray_icc import linear_gray_profile
 from editor.io.icc import document_profile, is_rgb_profile
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
 from editor.io.ora_adjust import baked_pixels, read_adjustment, record_fields
@@ -154,7 +155,7 @@ class _Writer:
                                   "pixels": None, "mask": None, "recipe": None, **record_fields(layer)}
         if layer.mask is not None:
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
+            self._write(record["mask"], _gray_png(layer.mask))
         self._write(src, _png(baked_pixels(layer, parent, self.doc.dtype), self.icc))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
@@ -170,7 +171,7 @@ class _Writer:
             self._write(record["pixels"], self._encoded(("pixels", self.icc), (pixels,),
                                                         lambda: _png(pixels, self.icc)))
             self._write(record["mask"], self._encoded(
-                "mask", (mask,), lambda: encode_png16(from_float(mask, np.uint16))))
+                "mask", (mask,), lambda: _gray_png(mask)))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
         visible = (pixels,) if mask is None else (pixels, mask)
@@ -195,7 +196,7 @@ class _Writer:
         selection = None
         if np.any(doc.selection):
             selection = "data/lucid/selection.png"
-            self.zf.writestr(selection, encode_png16(from_float(doc.selection, np.uint16)))
+            self.zf.writestr(selection, _gray_png(doc.selection))
         active = doc.active_layer.id if doc.active_layer is not None else None
         payload = {"format": LUCID_FORMAT, "version": LUCID_VERSION, "app_version": __version__,
                    "depth": doc.depth, "active_layer": active, "selection": selection, "metadata": meta,
@@ -214,6 +215,11 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out = pixels.copy()
     out[..., 3] = from_float(to_float(pixels[..., 3]) * mask, pixels.dtype)
     return out
+
+
+def _gray_png(mask: np.ndarray) -> bytes:
+    """A mask or selection as a 16-bit gray PNG tagged linear gray (coverage, not a colour)."""
+    return encode_png16(from_float(mask, np.uint16), icc_profile=linear_gray_profile())
 
 
 def _png(pixels: np.ndarray, icc: bytes) -> bytes:

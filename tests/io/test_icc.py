@@ -49,6 +49,31 @@ def test_every_colour_png_in_a_project_carries_srgb_when_the_photo_had_none(tmp_
         assert b"iCCP" in data[:200], name  # the chunk comes before the image data
 
 
+def test_masks_and_selection_carry_a_linear_gray_profile(tmp_path):
+    """Every PNG in a project has an iCCP chunk: the coverage PNGs a linear-gray one LittleCMS reads."""
+    from PIL import ImageCms
+
+    from editor.io.gray_icc import linear_gray_profile
+
+    doc = make_doc(8)
+    doc.selection[:4, :4] = 1.0
+    save_project(doc, tmp_path / "p.ora")
+    members = _png_members(tmp_path / "p.ora")
+    coverage = {n: d for n, d in members.items() if n.startswith(NON_COLOUR)}
+    assert "data/lucid/selection.png" in coverage and any(n.startswith("data/lucid/masks/") for n in coverage)
+    for name, data in members.items():
+        assert b"iCCP" in data[:200], name
+    for name, data in coverage.items():
+        assert _icc_of(data) == linear_gray_profile(), name
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(linear_gray_profile()))
+    assert profile.profile.xcolor_space == "GRAY"
+    to_srgb = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), "L", "RGB")
+    half = ImageCms.applyTransform(Image.new("L", (1, 1), 128), to_srgb).getpixel((0, 0))
+    assert abs(half[0] - 188) <= 1  # linear 0.5 is sRGB 188: the tone curve is the identity
+    again = load_project(tmp_path / "p.ora")
+    np.testing.assert_allclose(again.selection, doc.selection, atol=1 / 65535)
+
+
 def test_adobe_rgb_profile_travels_into_every_layer_and_back(tmp_path):
     icc = adobe_rgb_bytes()
     doc = make_doc(16)
