@@ -3,7 +3,9 @@
 Layout written:
   mimetype                      "image/openraster", first, stored
   stack.xml                     the layer tree (ORA 0.0.6), top layer first
-  data/<id>.png                 each layer as other programs should see it (mask applied to alpha)
+  data/<id>.png                 each layer as other programs should see it (mask applied to alpha);
+                                a result layer only over the box where its mask is non-zero (x/y
+                                offsets place it; Lucid pads it back to its size on open)
   data/lucid/document.json      ids, kinds, locks, recipes, file refs, active layer, selection
   data/lucid/layers/<id>.png    unmasked pixels of masked layers
   data/lucid/masks/<id>.png     16-bit gray masks
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import cv2
 import numpy as np
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -39,7 +42,9 @@ from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
+from editor.io.ora_parallel import content_box, run_parallel
 from editor.io.png16 import encode_png16
+from editor.io.png_fast import encode_png
 
 MIMETYPE = b"image/openraster"
 ORA_VERSION = "0.0.6"
@@ -60,13 +65,20 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 # ----------------------------------------------------------------------------------------- save
 
-def save_project(doc: Document, path: str | Path) -> None:
-    """Write `doc` as OpenRaster, atomically (the old file survives any failure)."""
+def save_project(doc: Document, path: str | Path, *, merged: np.ndarray | None = None) -> None:
+    """Write `doc` as OpenRaster, atomically (the old file survives any failure).
+
+    `merged`: the composite (float32 H×W×4, straight alpha) when the caller already has it; else it is
+    computed here, on the same thread pool that encodes the layers.
+    """
     path = Path(path)
     from editor.core.compositor import composite
 
+    def merged_pngs() -> tuple[bytes, bytes]:
+        full = composite(doc) if merged is None else merged
+        return _png(from_float(full, doc.dtype)), _thumbnail(full)
+
     try:
-        merged = composite(doc)
         with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
             writer = _Writer(doc, zf)
@@ -74,11 +86,11 @@ def save_project(doc: Document, path: str | Path) -> None:
             image = ET.Element("image", {"version": ORA_VERSION, "w": str(doc.width), "h": str(doc.height)})
             image.append(stack)
             zf.writestr("stack.xml", ET.tostring(image, encoding="utf-8", xml_declaration=True))
+            writer.jobs.insert(0, ("merged", merged_pngs))  # the biggest job first: the pool balances
             writer.finish()
-            merged_px = from_float(merged, doc.dtype)
-            zf.writestr("mergedimage.png", _png(merged_px), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8)),
-                        compress_type=zipfile.ZIP_STORED)
+            merged_png, thumb_png = writer.encoded["merged"]
+            zf.writestr("mergedimage.png", merged_png, compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", thumb_png, compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ProjectError(f"{path.name}: could not save the project ({reason})", str(exc)) from exc
@@ -90,6 +102,9 @@ class _Writer:
     def __init__(self, doc: Document, zf: zipfile.ZipFile) -> None:
         self.doc, self.zf = doc, zf
         self.records: list[dict[str, Any]] = []
+        # PNG members are encoded on a thread pool in `finish`, then written in this order
+        self.jobs: list[tuple[str, Any]] = []
+        self.encoded: dict[str, Any] = {}
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
         attrs = {} if root else {**_common_attrs(group), "isolation": "isolate" if group.isolated else "auto"}
@@ -108,23 +123,36 @@ class _Writer:
         src = f"data/{layer.id}.png"
         record: dict[str, Any] = {"id": layer.id, "kind": layer.kind, "locked": layer.locked, "src": src,
                                   "pixels": None, "mask": None, "recipe": None}
-        pixels = layer.pixels
-        if layer.mask is not None:
+        pixels, mask = layer.pixels, layer.mask
+        attrs = _common_attrs(layer)
+        if isinstance(layer, ResultLayer) and mask is not None:
+            box = content_box(mask)
+            if box is not None and (box[2] - box[0], box[3] - box[1]) != mask.shape:
+                y0, x0, y1, x1 = box  # only where the mask shows anything; offsets place it
+                record["canvas"] = [x0, y0, layer.width, layer.height]
+                pixels, mask = pixels[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+                attrs["x"], attrs["y"] = str(layer.offset[0] + x0), str(layer.offset[1] + y0)
+        if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], _png(pixels))
-            self._write(record["mask"], encode_png16(from_float(layer.mask, np.uint16)))
-            pixels = _apply_mask(pixels, layer.mask)
+            self.jobs.append((record["pixels"], lambda px=pixels: _png(px)))
+            self.jobs.append((record["mask"], lambda m=mask: encode_png16(from_float(m, np.uint16))))
+            self.jobs.append((src, lambda px=pixels, m=mask: _png(_apply_mask(px, m))))
+        else:
+            self.jobs.append((src, lambda px=pixels: _png(px)))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
-        self._write(src, _png(pixels))
         self.records.append(record)
-        return ET.Element("layer", {**_common_attrs(layer), "src": src})
+        return ET.Element("layer", {**attrs, "src": src})
 
     def _write(self, name: str, data: bytes) -> None:
         self.zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
 
     def finish(self) -> None:
+        self.encoded = dict(run_parallel(self.jobs))
+        for name, _fn in self.jobs:
+            if name.endswith(".png"):
+                self._write(name, self.encoded[name])
         doc = self.doc
         meta: dict[str, Any] = {"source_format": doc.metadata.source_format, "extra": doc.metadata.extra,
                                 "icc_profile": None, "exif": None}
@@ -159,15 +187,18 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _png(pixels: np.ndarray) -> bytes:
-    if pixels.dtype == np.uint16:
-        return encode_png16(pixels)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6)
-    return buf.getvalue()
+    return encode_png(pixels)
 
 
-def _thumbnail(rgba8: np.ndarray) -> bytes:
-    image = Image.fromarray(np.ascontiguousarray(rgba8), "RGBA")
+def _thumbnail(merged: np.ndarray) -> bytes:
+    """≤ 256 px PNG of the float composite: area-averaged down first (cheap on 24 MP), then Lanczos."""
+    h, w = merged.shape[:2]
+    scale = THUMBNAIL_SIZE / max(h, w)
+    small = merged
+    if scale < 0.25:  # INTER_AREA to 4× the final size, then Pillow's Lanczos for the last step
+        small = cv2.resize(merged, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
+                           interpolation=cv2.INTER_AREA)
+    image = Image.fromarray(np.ascontiguousarray(from_float(small, np.uint8)), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, format="PNG")
@@ -228,6 +259,7 @@ class _Reader:
     max_pixels: int
     infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     layer_count: int = 0
+    decoded: dict[str, np.ndarray] = field(default_factory=dict)  # prefetched layer images, by member
 
     def fail(self, what: str) -> ProjectError:
         return ProjectError(f"{self.name}: {what}")
@@ -254,6 +286,7 @@ class _Reader:
         lucid = self._lucid_json()
         elements = list(_walk(top))
         records = self._records_for(lucid, elements)
+        self._prefetch(elements, records)
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
@@ -373,6 +406,27 @@ class _Reader:
             meta.source_format = str(info["source_format"])
         return meta
 
+    def _prefetch(self, elements: list[ET.Element], records: list[dict[str, Any]]) -> None:
+        """Decode the layer images on a thread pool (Pillow releases the GIL) before building the tree.
+
+        A masked layer's baked image (`src`) is not decoded: Lucid reads the unmasked pixels instead,
+        and needs only the baked image's size (from its IHDR) to check the two agree.
+        """
+        members: list[str] = []
+        for elem, rec in zip(elements, records, strict=True):
+            if elem.tag != "layer" or not elem.get("src"):
+                continue
+            if rec.get("mask"):
+                members += [str(rec["pixels"])] if rec.get("pixels") else []
+                members.append(str(rec["mask"]))
+            else:
+                members.append(str(elem.get("src")))
+        unique = [m for m in dict.fromkeys(members) if posixpath.normpath(m) in self.infos]
+        reads = [(m, self.read(m)) for m in unique]  # the zip is read from one thread
+        self.decoded = dict(run_parallel(
+            (m, lambda m=m, data=data: decode_image_bytes(data, m, max_pixels=self.max_pixels).pixels)
+            for m, data in reads))
+
     # -- tree ----------------------------------------------------------------------------------
     def _fill(self, group: GroupLayer, stack: ET.Element, records, level: int) -> None:
         if level > MAX_DEPTH:
@@ -416,16 +470,21 @@ class _Reader:
         src = elem.get("src")
         if not src:
             raise self.fail(f"layer {common['name']!r} has no image (src)")
-        visible_px = self._image(src)
         name = common.pop("name")
         if not record.get("mask"):
             if record.get("kind") == "result":
                 raise self.fail(f"result layer {name!r} has no mask")
-            return PixelLayer(name, visible_px, **common)
-        pixels = self._image(str(record["pixels"])) if record.get("pixels") else visible_px
+            return PixelLayer(name, self._image(src), **common)
+        if record.get("pixels"):
+            pixels = self._image(str(record["pixels"]))
+            if self._png_size(src) != pixels.shape[:2]:
+                raise self.fail(f"layer {name!r}: the stored pixels do not match the layer size")
+        else:
+            pixels = self._image(src)
         mask = self._gray(str(record["mask"]), pixels.shape[:2])
-        if pixels.shape != visible_px.shape:
-            raise self.fail(f"layer {name!r}: the stored pixels do not match the layer size")
+        if record.get("canvas") is not None:
+            pixels, mask, common["offset"] = self._uncrop(name, record["canvas"], pixels, mask,
+                                                          common["offset"])
         if record.get("kind") == "result":
             try:
                 recipe = Recipe.from_dict(record.get("recipe") or {})
@@ -435,8 +494,37 @@ class _Reader:
         return PixelLayer(name, pixels, mask=mask, **common)
 
     def _image(self, member: str) -> np.ndarray:
+        if member in self.decoded:
+            return self.decoded.pop(member)
         img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
         return img.pixels
+
+    def _png_size(self, member: str) -> tuple[int, int]:
+        """(height, width) from a PNG member's IHDR, without decoding it."""
+        info = self.infos.get(posixpath.normpath(member))
+        if info is None:
+            raise self.fail(f"missing part {member!r}; the project is incomplete")
+        with self.zf.open(info) as fh:
+            head = fh.read(24)
+        if len(head) < 24 or head[12:16] != b"IHDR":
+            raise self.fail(f"{member} is not a PNG image")
+        return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+
+    def _uncrop(self, name: str, canvas: Any, pixels: np.ndarray, mask: np.ndarray,
+                offset: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """A result layer saved as its content box: pad it back to the size it had (zeros, mask 0)."""
+        try:
+            x0, y0, w, h = (int(v) for v in canvas)
+        except (TypeError, ValueError):
+            raise self.fail(f"layer {name!r}: its stored box is damaged") from None
+        bh, bw = pixels.shape[:2]
+        if min(x0, y0) < 0 or x0 + bw > w or y0 + bh > h or w * h > self.max_pixels:
+            raise self.fail(f"layer {name!r}: its stored box does not fit the layer")
+        full = np.zeros((h, w, pixels.shape[2]), pixels.dtype)
+        full[y0 : y0 + bh, x0 : x0 + bw] = pixels
+        full_mask = np.zeros((h, w), np.float32)
+        full_mask[y0 : y0 + bh, x0 : x0 + bw] = mask
+        return full, full_mask, (offset[0] - x0, offset[1] - y0)
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
         """A 16-bit gray mask/selection as float32 [0, 1] of exactly `shape`."""
