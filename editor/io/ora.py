@@ -22,6 +22,7 @@ import json
 import posixpath
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,8 @@ from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
-from editor.io.ora_parallel import content_box, run_parallel
-from editor.io.png16 import encode_png16
-from editor.io.png_fast import encode_png
+from editor.io.ora_parallel import content_box, merged_pixels, run_parallel, workers
+from editor.io.png_fast import PngEncoder
 
 MIMETYPE = b"image/openraster"
 ORA_VERSION = "0.0.6"
@@ -72,16 +72,18 @@ def save_project(doc: Document, path: str | Path, *, merged: np.ndarray | None =
     computed here, on the same thread pool that encodes the layers.
     """
     path = Path(path)
-    from editor.core.compositor import composite
-
-    def merged_pngs() -> tuple[bytes, bytes]:
-        full = composite(doc) if merged is None else merged
-        return _png(from_float(full, doc.dtype)), _thumbnail(full)
 
     try:
-        with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        with (ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="png") as pool,
+              atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf):
+            encoder = PngEncoder(pool)  # one band cache: the merged image reuses the photo's bands
+
+            def merged_pngs() -> tuple[bytes, bytes]:
+                full = merged_pixels(doc) if merged is None else from_float(merged, doc.dtype)
+                return encoder.encode(full), _thumbnail(full)
+
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
-            writer = _Writer(doc, zf)
+            writer = _Writer(doc, zf, encoder)
             stack = writer.stack(doc.root, root=True)
             image = ET.Element("image", {"version": ORA_VERSION, "w": str(doc.width), "h": str(doc.height)})
             image.append(stack)
@@ -99,8 +101,8 @@ def save_project(doc: Document, path: str | Path, *, merged: np.ndarray | None =
 class _Writer:
     """Walks the layer tree, writing PNG members and collecting Lucid's per-layer records."""
 
-    def __init__(self, doc: Document, zf: zipfile.ZipFile) -> None:
-        self.doc, self.zf = doc, zf
+    def __init__(self, doc: Document, zf: zipfile.ZipFile, encoder: PngEncoder) -> None:
+        self.doc, self.zf, self.encoder = doc, zf, encoder
         self.records: list[dict[str, Any]] = []
         # PNG members are encoded on a thread pool in `finish`, then written in this order
         self.jobs: list[tuple[str, Any]] = []
@@ -135,11 +137,12 @@ class _Writer:
         if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self.jobs.append((record["pixels"], lambda px=pixels: _png(px)))
-            self.jobs.append((record["mask"], lambda m=mask: encode_png16(from_float(m, np.uint16))))
-            self.jobs.append((src, lambda px=pixels, m=mask: _png(_apply_mask(px, m))))
+            png = self.encoder.encode
+            self.jobs.append((record["pixels"], lambda px=pixels: png(px)))
+            self.jobs.append((record["mask"], lambda m=mask: png(from_float(m, np.uint16))))
+            self.jobs.append((src, lambda px=pixels, m=mask: png(_apply_mask(px, m))))
         else:
-            self.jobs.append((src, lambda px=pixels: _png(px)))
+            self.jobs.append((src, lambda px=pixels: self.encoder.encode(px)))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
         self.records.append(record)
@@ -165,7 +168,7 @@ class _Writer:
         selection = None
         if np.any(doc.selection):
             selection = "data/lucid/selection.png"
-            self.zf.writestr(selection, encode_png16(from_float(doc.selection, np.uint16)))
+            self.zf.writestr(selection, self.encoder.encode(from_float(doc.selection, np.uint16)))
         active = doc.active_layer.id if doc.active_layer is not None else None
         payload = {"format": LUCID_FORMAT, "version": LUCID_VERSION, "app_version": __version__,
                    "depth": doc.depth, "active_layer": active, "selection": selection, "metadata": meta,
@@ -186,19 +189,15 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _png(pixels: np.ndarray) -> bytes:
-    return encode_png(pixels)
-
-
 def _thumbnail(merged: np.ndarray) -> bytes:
-    """≤ 256 px PNG of the float composite: area-averaged down first (cheap on 24 MP), then Lanczos."""
+    """≤ 256 px PNG of the composite (uint8/16): area-averaged down first (cheap on 24 MP), then Lanczos."""
     h, w = merged.shape[:2]
     scale = THUMBNAIL_SIZE / max(h, w)
     small = merged
     if scale < 0.25:  # INTER_AREA to 4× the final size, then Pillow's Lanczos for the last step
         small = cv2.resize(merged, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
                            interpolation=cv2.INTER_AREA)
-    image = Image.fromarray(np.ascontiguousarray(from_float(small, np.uint8)), "RGBA")
+    image = Image.fromarray(np.ascontiguousarray(convert_depth(small, np.uint8)), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, format="PNG")

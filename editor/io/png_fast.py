@@ -1,41 +1,102 @@
-"""Fast PNG encoding for project members: OpenCV's encoder (8- and 16-bit), which releases the GIL.
+"""Fast PNG encoding for project members: parallel bands, and bands shared between similar images.
 
-Why not Pillow: on a noisy 24 MP photo Pillow's PNG writer (level 6, adaptive filters) took 40× as
-long as `cv2.imencode` with OpenCV's defaults, for a file only a few per cent smaller; and Pillow
-cannot write 16-bit RGBA. OpenCV's defaults were chosen by measurement (tests/bench/bench_ora.py
-prints the level table). An ICC profile goes in as an iCCP chunk right after IHDR, where the PNG
-specification wants it.
+The image is filtered (PNG "Sub", in numpy), cut into bands of rows, and each band is deflated on
+its own with a full flush at its end (as pigz does): the bands compress in parallel threads (zlib
+releases the GIL), and since a band's bytes depend only on its rows, a band that is identical in
+two images (the photo layer and `mergedimage.png`, which differ only where small results lie) is
+compressed once. The zlib stream is the bands' concatenation, an empty final block and the Adler-32
+of all the data, so any PNG reader decodes it. Strategy Z_RLE, level 1, by measurement on a noisy
+6 MP photo: 0.5 s and 9.5 MB, against 0.85 s / 10.6 MB for the default strategy at level 1 (levels
+3 and 6 with Z_RLE: same size, no faster) and 0.6 s / 11.2 MB for one `cv2.imencode`. Fully
+opaque RGBA is written as RGB (a quarter less to compress); readers give it back opaque. An ICC
+profile goes in as iCCP right after IHDR.
 """
 
 from __future__ import annotations
 
+import struct
+import threading
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 
-import cv2
 import numpy as np
 
 from editor.io.png16 import _chunk
 from editor.io.pngcheck import PNG_SIGNATURE
 
-_TO_BGR = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}
+BAND_BYTES = 1 << 21  # ~2 MB of filtered rows per band: the dictionary reset per band costs ~nothing
+LEVEL = 1
+_COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels → PNG colour type (gray, gray+alpha, RGB, RGBA)
+_IDAT_CHUNK = 1 << 22
+_FINAL_BLOCK = b"\x03\x00"  # an empty final deflate block (fixed Huffman), after a full flush
 
 
-def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None,
-               params: tuple[int, ...] = ()) -> bytes:
-    """Encode H×W (gray) or H×W×{1,3,4} (RGB/RGBA, straight alpha) uint8/uint16 pixels as PNG bytes."""
-    if pixels.dtype not in (np.uint8, np.uint16):
-        raise ValueError(f"PNG needs uint8 or uint16 pixels, got {pixels.dtype}")
-    arr = pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
-    if arr.ndim == 3:
-        if arr.shape[2] not in _TO_BGR:
-            raise ValueError(f"PNG needs 1, 3 or 4 channels, got {arr.shape[2]}")
-        arr = cv2.cvtColor(np.ascontiguousarray(arr), _TO_BGR[arr.shape[2]])
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(arr), list(params))
-    if not ok:
-        raise ValueError(f"OpenCV could not encode a {arr.shape} {arr.dtype} PNG")
-    data = buf.tobytes()
-    if icc_profile:
-        ihdr_end = len(PNG_SIGNATURE) + 8 + 13 + 4  # length, type, 13 data bytes, CRC
-        iccp = _chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile))
-        data = data[:ihdr_end] + iccp + data[ihdr_end:]
-    return data
+def sub_filtered(pixels: np.ndarray) -> np.ndarray:
+    """H×(1 + W·bpp) uint8: each row prefixed by filter type 1 (Sub), big-endian samples for 16 bits."""
+    h, w, c = pixels.shape
+    bpp = c * pixels.itemsize
+    big = pixels.astype(">u2", copy=False) if pixels.dtype == np.uint16 else pixels
+    rows = np.ascontiguousarray(big).view(np.uint8).reshape(h, w * bpp)
+    out = np.empty((h, w * bpp + 1), np.uint8)
+    out[:, 0] = 1
+    out[:, 1:] = rows
+    out[:, 1 + bpp :] -= rows[:, :-bpp]
+    return out
+
+
+def _deflate(band: np.ndarray, level: int) -> bytes:
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
+    return comp.compress(band) + comp.flush(zlib.Z_FULL_FLUSH)
+
+
+class PngEncoder:
+    """Encodes PNGs band by band on `pool`; bands equal to one already seen are not compressed again.
+
+    Thread-safe: several images may be encoded at once from different threads.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor, level: int = LEVEL) -> None:
+        self.pool, self.level = pool, level
+        self._lock = threading.Lock()
+        self._bands: dict[tuple, list[tuple[np.ndarray, Future]]] = {}
+
+    def _band(self, band: np.ndarray, key: tuple) -> Future:
+        with self._lock:
+            seen = self._bands.setdefault(key, [])
+            for arr, fut in seen:
+                if np.array_equal(arr, band):
+                    return fut
+            fut = self.pool.submit(_deflate, band, self.level)
+            seen.append((band, fut))
+            return fut
+
+    def encode(self, pixels: np.ndarray, *, icc_profile: bytes | None = None) -> bytes:
+        """H×W or H×W×{1..4} uint8/uint16 (gray, gray+alpha, RGB, RGBA; straight alpha) → PNG bytes."""
+        px = pixels[:, :, None] if pixels.ndim == 2 else pixels
+        if px.dtype not in (np.uint8, np.uint16) or px.ndim != 3 or px.shape[2] not in _COLOR_TYPE:
+            raise ValueError(f"expected H×W×(1..4) uint8/uint16 pixels, got {pixels.shape} {pixels.dtype}")
+        if px.shape[2] == 4 and (px[..., 3] == np.iinfo(px.dtype).max).all():
+            px = px[..., :3]  # opaque: RGB
+        h, w, c = px.shape
+        rows = sub_filtered(px)
+        step = max(1, BAND_BYTES // rows.shape[1])
+        futures = [self._band(rows[y : y + step], (rows.shape, y)) for y in range(0, h, step)]
+        adler = zlib.adler32(rows)
+        depth = 8 * px.itemsize
+        bands = [f.result() for f in futures]
+        zdata = b"".join([b"\x78\x01", *bands, _FINAL_BLOCK, struct.pack(">I", adler)])
+        out = [PNG_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, _COLOR_TYPE[c], 0, 0, 0))]
+        if icc_profile:
+            out.append(_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile)))
+        for start in range(0, len(zdata), _IDAT_CHUNK):
+            out.append(_chunk(b"IDAT", zdata[start : start + _IDAT_CHUNK]))
+        out.append(_chunk(b"IEND", b""))
+        return b"".join(out)
+
+
+def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None) -> bytes:
+    """One PNG on a private pool (see `PngEncoder` to share bands between images)."""
+    from editor.io.ora_parallel import workers
+
+    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="png") as pool:
+        return PngEncoder(pool).encode(pixels, icc_profile=icc_profile)

@@ -123,3 +123,39 @@ def test_encode_png_round_trips_rgba_and_carries_an_icc_profile(dtype):
     np.testing.assert_array_equal(back, px)
     icc = b"fake-icc-profile-bytes" * 4
     assert Image.open(io.BytesIO(encode_png(px, icc_profile=icc))).info["icc_profile"] == icc
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_merged_pixels_equal_the_full_composite(depth):
+    from editor.core.pixels import from_float
+    from editor.io.ora_parallel import merged_pixels
+
+    doc = inpaint_like_doc(depth)
+    np.testing.assert_array_equal(merged_pixels(doc), from_float(composite(doc), doc.dtype))
+    doc.layers[0].opacity = 0.5  # not a plain base any more: the general path, same answer
+    np.testing.assert_array_equal(merged_pixels(doc), from_float(composite(doc), doc.dtype))
+
+
+def test_band_encoder_shares_identical_bands_and_stays_a_valid_png(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from editor.io import png_fast
+
+    monkeypatch.setattr(png_fast, "BAND_BYTES", 4000)  # many small bands
+    calls = []
+    real = png_fast._deflate
+    monkeypatch.setattr(png_fast, "_deflate", lambda band, level: (calls.append(1), real(band, level))[1])
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (90, 70, 4), dtype=np.uint8)
+    b = a.copy()
+    b[43:45, 10:20] = 0  # one band (rows 42–55) differs
+    with ThreadPoolExecutor(2) as pool:
+        enc = png_fast.PngEncoder(pool)
+        pa, pb = enc.encode(a), enc.encode(b)
+    bands = len(range(0, 90, 4000 // (70 * 4 + 1)))
+    assert len(calls) == bands + 1
+    np.testing.assert_array_equal(decode_image_bytes(pa, "a.png").pixels, a)
+    np.testing.assert_array_equal(decode_image_bytes(pb, "b.png").pixels, b)
+    opaque = a.copy()
+    opaque[..., 3] = 255
+    assert Image.open(io.BytesIO(encode_png(opaque))).mode == "RGB"  # opaque RGBA is written as RGB
