@@ -21,7 +21,12 @@ centres of patches that hold no hole pixel (`src_ok`). Distances are float32 sum
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+
+from editor.infer.numba_cache import configure_numba_cache
+
+configure_numba_cache()  # before the kernels are defined: they cache in the per-user folder
+
+from numba import njit, prange  # noqa: E402
 
 # Reassociation and contraction let LLVM vectorise the sums; no `nnan`/`ninf`: cutoffs compare
 # against a large finite value and must stay exact comparisons.
