@@ -143,8 +143,8 @@ def test_band_encoder_shares_identical_bands_and_stays_a_valid_png(monkeypatch):
 
     monkeypatch.setattr(png_fast, "BAND_BYTES", 4000)  # many small bands
     calls = []
-    real = png_fast._deflate
-    monkeypatch.setattr(png_fast, "_deflate", lambda band, level: (calls.append(1), real(band, level))[1])
+    real = png_fast._band_job
+    monkeypatch.setattr(png_fast, "_band_job", lambda band, level: (calls.append(1), real(band, level))[1])
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (90, 70, 4), dtype=np.uint8)
     b = a.copy()
@@ -152,10 +152,21 @@ def test_band_encoder_shares_identical_bands_and_stays_a_valid_png(monkeypatch):
     with ThreadPoolExecutor(2) as pool:
         enc = png_fast.PngEncoder(pool)
         pa, pb = enc.encode(a), enc.encode(b)
-    bands = len(range(0, 90, 4000 // (70 * 4 + 1)))
+    bands = len(range(0, 90, 4000 // (70 * 4 + 1)))  # 14 rows a band
     assert len(calls) == bands + 1
     np.testing.assert_array_equal(decode_image_bytes(pa, "a.png").pixels, a)
     np.testing.assert_array_equal(decode_image_bytes(pb, "b.png").pixels, b)
     opaque = a.copy()
     opaque[..., 3] = 255
     assert Image.open(io.BytesIO(encode_png(opaque))).mode == "RGB"  # opaque RGBA is written as RGB
+
+
+def test_adler32_combine_matches_zlib():
+    import zlib
+
+    from editor.io.png_fast import adler32_combine
+
+    rng = np.random.default_rng(2)
+    a, b = rng.bytes(100_003), rng.bytes(70_001)
+    assert adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
+    assert adler32_combine(1, zlib.adler32(b), len(b)) == zlib.adler32(b)
