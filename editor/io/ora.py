@@ -194,8 +194,10 @@ def _thumbnail(merged: np.ndarray) -> bytes:
     h, w = merged.shape[:2]
     scale = THUMBNAIL_SIZE / max(h, w)
     small = merged
-    if scale < 0.25:  # INTER_AREA to 4× the final size, then Pillow's Lanczos for the last step
-        small = cv2.resize(merged, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
+    if scale < 0.25:  # decimate, area-average to 4× the final size, then Pillow's Lanczos
+        step = max(1, int(0.125 / scale))  # keeps ≥ 8× the final size before averaging
+        small = merged[::step, ::step]
+        small = cv2.resize(small, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
                            interpolation=cv2.INTER_AREA)
     image = Image.fromarray(np.ascontiguousarray(convert_depth(small, np.uint8)), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)

@@ -28,7 +28,7 @@ from editor.io.pngcheck import PNG_SIGNATURE
 BAND_BYTES = 1 << 21  # ~2 MB of filtered rows per band: the dictionary reset per band costs ~nothing
 LEVEL = 1
 _COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels → PNG colour type (gray, gray+alpha, RGB, RGBA)
-_IDAT_CHUNK = 1 << 22
+_MAX_CHUNK = (1 << 31) - 1  # the PNG limit on one chunk's length
 _FINAL_BLOCK = b"\x03\x00"  # an empty final deflate block (fixed Huffman), after a full flush
 
 
@@ -36,10 +36,14 @@ def sub_filtered(pixels: np.ndarray) -> np.ndarray:
     """H×(1 + W·bpp) uint8: each row prefixed by filter type 1 (Sub), big-endian samples for 16 bits."""
     h, w, c = pixels.shape
     bpp = c * pixels.itemsize
-    big = pixels.astype(">u2", copy=False) if pixels.dtype == np.uint16 else pixels
-    rows = np.ascontiguousarray(big).view(np.uint8).reshape(h, w * bpp)
     out = np.empty((h, w * bpp + 1), np.uint8)
     out[:, 0] = 1
+    if pixels.dtype == np.uint8:  # two passes, straight from a strided view (RGB of RGBA)
+        body = out[:, 1:].reshape(h, w, c)
+        body[...] = pixels
+        body[:, 1:] -= pixels[:, :-1]
+        return out
+    rows = np.ascontiguousarray(pixels, dtype=">u2").view(np.uint8).reshape(h, w * bpp)
     out[:, 1:] = rows
     out[:, 1 + bpp :] -= rows[:, :-bpp]
     return out
@@ -76,14 +80,15 @@ class PngEncoder:
         self._lock = threading.Lock()
         self._bands: dict[tuple, list[tuple[np.ndarray, Future]]] = {}
 
-    def _band(self, band: np.ndarray, key: tuple) -> Future:
+    def _band(self, band: np.ndarray, same: np.ndarray, key: tuple) -> Future:
+        """`same`: the band's rows as stored (contiguous), what equality is judged on (a fast memcmp)."""
         with self._lock:
             seen = self._bands.setdefault(key, [])
             for arr, fut in seen:
-                if np.array_equal(arr, band):
+                if np.array_equal(arr, same):
                     return fut
             fut = self.pool.submit(_band_job, band, self.level)
-            seen.append((band, fut))
+            seen.append((same, fut))
             return fut
 
     def encode(self, pixels: np.ndarray, *, icc_profile: bytes | None = None) -> bytes:
@@ -91,26 +96,45 @@ class PngEncoder:
         px = pixels[:, :, None] if pixels.ndim == 2 else pixels
         if px.dtype not in (np.uint8, np.uint16) or px.ndim != 3 or px.shape[2] not in _COLOR_TYPE:
             raise ValueError(f"expected H×W×(1..4) uint8/uint16 pixels, got {pixels.shape} {pixels.dtype}")
+        stored = np.ascontiguousarray(px)
         if px.shape[2] == 4 and (px[..., 3] == np.iinfo(px.dtype).max).all():
             px = px[..., :3]  # opaque: RGB
         h, w, c = px.shape
         step = max(1, BAND_BYTES // (w * c * px.itemsize + 1))
-        futures = [self._band(px[y : y + step], (px.shape[1:], px.dtype.str, y, min(h, y + step)))
+        futures = [self._band(px[y : y + step], stored[y : y + step],
+                              (stored.shape[1:], px.shape[2], stored.dtype.str, y, min(h, y + step)))
                    for y in range(0, h, step)]
-        parts, adler = [], 1
+        zdata, adler = [b"\x78\x01"], 1
         for fut in futures:
             data, band_adler, size = fut.result()
-            parts.append(data)
+            zdata.append(data)
             adler = adler32_combine(adler, band_adler, size)
-        zdata = b"".join([b"\x78\x01", *parts, _FINAL_BLOCK, struct.pack(">I", adler)])
+        zdata += [_FINAL_BLOCK, struct.pack(">I", adler)]
         out = [PNG_SIGNATURE,
                _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8 * px.itemsize, _COLOR_TYPE[c], 0, 0, 0))]
         if icc_profile:
             out.append(_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile)))
-        for start in range(0, len(zdata), _IDAT_CHUNK):
-            out.append(_chunk(b"IDAT", zdata[start : start + _IDAT_CHUNK]))
+        out += _idat_chunks(zdata)
         out.append(_chunk(b"IEND", b""))
         return b"".join(out)
+
+
+def _idat_chunks(parts: list[bytes]) -> list[bytes]:
+    """IDAT chunks holding `parts` in order, without joining them first (one copy, in the caller)."""
+    out: list[bytes] = []
+    group: list[bytes] = []
+    size = 0
+    for part in [*parts, None]:
+        if part is None or (group and size + len(part) > _MAX_CHUNK):
+            crc = zlib.crc32(b"IDAT")
+            for g in group:
+                crc = zlib.crc32(g, crc)
+            out += [struct.pack(">I", size), b"IDAT", *group, struct.pack(">I", crc & 0xFFFFFFFF)]
+            group, size = [], 0
+        if part is not None:
+            group.append(part)
+            size += len(part)
+    return out
 
 
 def encode_png(pixels: np.ndarray, *, icc_profile: bytes | None = None) -> bytes:
