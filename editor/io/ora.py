@@ -43,7 +43,7 @@ from editor.core.recipe import Recipe
 from editor.io.atomic import atomic_write
 from editor.io.errors import ImageLoadError, ProjectError
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, load_document
-from editor.io.ora_parallel import content_box, merged_pixels, run_parallel, workers
+from editor.io.ora_parallel import content_box, merged_parts, run_parallel, thumbnail_source, workers
 from editor.io.png_fast import PngEncoder
 
 MIMETYPE = b"image/openraster"
@@ -79,8 +79,8 @@ def save_project(doc: Document, path: str | Path, *, merged: np.ndarray | None =
             encoder = PngEncoder(pool)  # one band cache: the merged image reuses the photo's bands
 
             def merged_pngs() -> tuple[bytes, bytes]:
-                full = merged_pixels(doc) if merged is None else from_float(merged, doc.dtype)
-                return encoder.encode(full), _thumbnail(full)
+                base, patches = merged_parts(doc) if merged is None else (from_float(merged, doc.dtype), [])
+                return encoder.encode(base, patches=patches), _thumbnail(base, patches)
 
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
             writer = _Writer(doc, zf, encoder)
@@ -189,14 +189,14 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _thumbnail(merged: np.ndarray) -> bytes:
-    """≤ 256 px PNG of the composite (uint8/16): area-averaged down first (cheap on 24 MP), then Lanczos."""
-    h, w = merged.shape[:2]
+def _thumbnail(base: np.ndarray, patches: list[tuple[int, int, np.ndarray]]) -> bytes:
+    """≤ 256 px PNG of the composite (`merged_parts`): decimated and area-averaged down first (cheap
+    on 24 MP), then Lanczos."""
+    h, w = base.shape[:2]
     scale = THUMBNAIL_SIZE / max(h, w)
-    small = merged
-    if scale < 0.25:  # decimate, area-average to 4× the final size, then Pillow's Lanczos
-        step = max(1, int(0.125 / scale))  # keeps ≥ 8× the final size before averaging
-        small = merged[::step, ::step]
+    step = max(1, int(0.125 / scale)) if scale < 0.25 else 1  # keeps ≥ 8× the final size
+    small = thumbnail_source(base, patches, step)
+    if scale < 0.25:  # area-average to 4× the final size, then Pillow's Lanczos
         small = cv2.resize(small, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
                            interpolation=cv2.INTER_AREA)
     image = Image.fromarray(np.ascontiguousarray(convert_depth(small, np.uint8)), "RGBA")

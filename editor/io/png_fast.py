@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 import threading
 import zlib
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -91,19 +92,28 @@ class PngEncoder:
             seen.append((same, fut))
             return fut
 
-    def encode(self, pixels: np.ndarray, *, icc_profile: bytes | None = None) -> bytes:
-        """H×W or H×W×{1..4} uint8/uint16 (gray, gray+alpha, RGB, RGBA; straight alpha) → PNG bytes."""
+    def encode(self, pixels: np.ndarray, *, icc_profile: bytes | None = None,
+               patches: Sequence[tuple[int, int, np.ndarray]] = ()) -> bytes:
+        """H×W or H×W×{1..4} uint8/uint16 (gray, gray+alpha, RGB, RGBA; straight alpha) → PNG bytes.
+
+        `patches`: (y, x, pixels) pasted over `pixels` first, band by band, so an image that is
+        `pixels` but for a few small areas is never copied whole (the merged image over the photo).
+        """
         px = pixels[:, :, None] if pixels.ndim == 2 else pixels
         if px.dtype not in (np.uint8, np.uint16) or px.ndim != 3 or px.shape[2] not in _COLOR_TYPE:
             raise ValueError(f"expected H×W×(1..4) uint8/uint16 pixels, got {pixels.shape} {pixels.dtype}")
         stored = np.ascontiguousarray(px)
-        if px.shape[2] == 4 and (px[..., 3] == np.iinfo(px.dtype).max).all():
-            px = px[..., :3]  # opaque: RGB
-        h, w, c = px.shape
+        top = np.iinfo(px.dtype).max
+        c = px.shape[2]
+        if c == 4 and px[..., 3].min() == top and all(p[..., 3].min() == top for _y, _x, p in patches):
+            c = 3  # opaque: RGB
+        h, w = px.shape[:2]
         step = max(1, BAND_BYTES // (w * c * px.itemsize + 1))
-        futures = [self._band(px[y : y + step], stored[y : y + step],
-                              (stored.shape[1:], px.shape[2], stored.dtype.str, y, min(h, y + step)))
-                   for y in range(0, h, step)]
+        futures = []
+        for y in range(0, h, step):
+            same = _patched(stored, y, min(h, y + step), patches)
+            key = (stored.shape[1:], c, stored.dtype.str, y, y + step)
+            futures.append(self._band(same[..., :c], same, key))
         zdata, adler = [b"\x78\x01"], 1
         for fut in futures:
             data, band_adler, size = fut.result()
@@ -117,6 +127,19 @@ class PngEncoder:
         out += _idat_chunks(zdata)
         out.append(_chunk(b"IEND", b""))
         return b"".join(out)
+
+
+def _patched(stored: np.ndarray, y0: int, y1: int,
+             patches: Sequence[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Rows y0:y1 of `stored` with the patches that reach them pasted in (a copy only if any does)."""
+    band = stored[y0:y1]
+    hits = [(y, x, p) for y, x, p in patches if y < y1 and y + p.shape[0] > y0]
+    if hits:
+        band = band.copy()
+        for y, x, p in hits:
+            a, b = max(y, y0), min(y + p.shape[0], y1)
+            band[a - y0 : b - y0, x : x + p.shape[1]] = p[a - y : b - y]
+    return band
 
 
 def _idat_chunks(parts: list[bytes]) -> list[bytes]:

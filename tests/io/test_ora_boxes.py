@@ -170,3 +170,28 @@ def test_adler32_combine_matches_zlib():
     a, b = rng.bytes(100_003), rng.bytes(70_001)
     assert adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
     assert adler32_combine(1, zlib.adler32(b), len(b)) == zlib.adler32(b)
+
+
+def test_patched_encode_and_thumbnail_source_match_the_pasted_image():
+    from editor.io.ora_parallel import thumbnail_source
+
+    rng = np.random.default_rng(4)
+    base = rng.integers(0, 256, (50, 40, 4), dtype=np.uint8)
+    patches = [(7, 5, rng.integers(0, 256, (9, 11, 4), dtype=np.uint8)),
+               (30, 33, rng.integers(0, 256, (20, 7, 4), dtype=np.uint8))]
+    full = base.copy()
+    for y, x, p in patches:
+        full[y : y + p.shape[0], x : x + p.shape[1]] = p
+    np.testing.assert_array_equal(decode_image_bytes(encode_png_patched(base, patches), "m.png").pixels, full)
+    assert not np.array_equal(base, full)  # the base was not written into
+    for step in (1, 3, 4):
+        np.testing.assert_array_equal(thumbnail_source(base, patches, step), full[::step, ::step])
+
+
+def encode_png_patched(base, patches):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from editor.io.png_fast import PngEncoder
+
+    with ThreadPoolExecutor(2) as pool:
+        return PngEncoder(pool).encode(base, patches=patches)
