@@ -3,7 +3,9 @@
 Layout written:
   mimetype                      "image/openraster", first, stored
   stack.xml                     the layer tree (ORA 0.0.6), top layer first
-  data/<id>.png                 each layer as other programs should see it (mask applied to alpha)
+  data/<id>.png                 each layer as other programs should see it (mask applied to alpha);
+                                a result layer only over the box where its mask is non-zero (x/y
+                                offsets place it; Lucid pads it back to its size on open)
   data/lucid/document.json      ids, kinds, locks, recipes, file refs, active layer, selection
   data/lucid/layers/<id>.png    unmasked pixels of masked layers
   data/lucid/masks/<id>.png     16-bit gray masks
@@ -22,11 +24,13 @@ import io
 import json
 import posixpath
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import cv2
 import numpy as np
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -54,7 +58,8 @@ from editor.io.gray_icc import linear_gray_profile
 from editor.io.icc import document_profile, is_rgb_profile
 from editor.io.images import DEFAULT_MAX_PIXELS, convert_depth, decode_image_bytes, header_size, load_document
 from editor.io.ora_adjust import baked_pixels, read_adjustment, record_fields
-from editor.io.png16 import encode_png16
+from editor.io.ora_parallel import content_box, merged_parts, run_parallel, thumbnail_source, workers
+from editor.io.png_fast import PngEncoder
 from editor.io.safe_input import is_icc_profile, is_regular_file
 
 MIMETYPE = b"image/openraster"
@@ -75,31 +80,41 @@ MAX_LAYERS = 5_000
 
 # ----------------------------------------------------------------------------------------- save
 
-def save_project(doc: Document, path: str | Path, *, cache: EncodeCache | None = None) -> None:
+def save_project(doc: Document, path: str | Path, *, merged: np.ndarray | None = None,
+                 cache: EncodeCache | None = None) -> None:
     """Write `doc` as OpenRaster, atomically (the old file survives any failure).
 
+    `merged`: the composite (float32 H×W×4, straight alpha) when the caller already has it; else it is
+    computed here, on the same thread pool that encodes the layers.
     `cache` (autosave): PNG bytes of read-only (snapshot) buffers from the previous save, reused when the
-    same buffers come again, so unchanged layers are not re-encoded; it is pruned to this save's."""
+    same buffers come again, so unchanged layers are not re-encoded; it is pruned to this save's.
+    """
     path = Path(path)
-    from editor.core.compositor import composite
 
     try:
-        merged = composite(doc)
-        with atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        with (ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="png") as pool,
+              atomic_write(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf):
+            encoder = PngEncoder(pool)  # one band cache: the merged image reuses the photo's bands
+
+            def merged_pngs() -> tuple[bytes, bytes]:
+                base, patches = merged_parts(doc) if merged is None else (from_float(merged, doc.dtype), [])
+                icc = document_profile(doc.metadata.icc_profile)
+                return encoder.encode(base, patches=patches, icc_profile=icc), _thumbnail(base, patches, icc)
+
             zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
-            writer = _Writer(doc, zf, cache)
+            writer = _Writer(doc, zf, encoder, cache)
             stack = writer.stack(doc.root, root=True)
             image = ET.Element("image", {"version": ORA_VERSION, "w": str(doc.width), "h": str(doc.height)})
             image.append(stack)
             zf.writestr("stack.xml", ET.tostring(image, encoding="utf-8", xml_declaration=True))
+            writer.jobs.insert(0, ("merged", merged_pngs))  # the biggest job first: the pool balances
             writer.finish()
             if cache is not None:
                 cache.clear()
                 cache.update(writer.used)
-            merged_px = from_float(merged, doc.dtype)
-            zf.writestr("mergedimage.png", _png(merged_px, writer.icc), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(from_float(merged, np.uint8), writer.icc),
-                        compress_type=zipfile.ZIP_STORED)
+            merged_png, thumb_png = writer.encoded["merged"]
+            zf.writestr("mergedimage.png", merged_png, compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", thumb_png, compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ProjectError(f"{path.name}: could not save the project ({reason})", str(exc)) from exc
@@ -111,24 +126,37 @@ EncodeCache = dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], bytes]]
 class _Writer:
     """Walks the layer tree, writing PNG members and collecting Lucid's per-layer records."""
 
-    def __init__(self, doc: Document, zf: zipfile.ZipFile, cache: EncodeCache | None = None) -> None:
-        self.doc, self.zf = doc, zf
+    def __init__(self, doc: Document, zf: zipfile.ZipFile, encoder: PngEncoder,
+                 cache: EncodeCache | None = None) -> None:
+        self.doc, self.zf, self.encoder = doc, zf, encoder
         self.icc = document_profile(doc.metadata.icc_profile)
         self.records: list[dict[str, Any]] = []
+        # PNG members are encoded on a thread pool in `finish`, then written in this order
+        self.jobs: list[tuple[str, Any]] = []
+        self.encoded: dict[str, Any] = {}
         self.cache = cache
         self.used: EncodeCache = {}
 
-    def _encoded(self, kind: object, arrays: tuple[np.ndarray, ...], encode) -> bytes:
-        """`encode()`, or its bytes from the cache when these exact read-only arrays were encoded before
-        (read-only buffers never change; the cache keeps them alive, so their ids stay unique)."""
+    def _job(self, name: str, kind: object, arrays: tuple[np.ndarray, ...], encode) -> None:
+        """Queue `encode()` for member `name`, or reuse its bytes from the autosave cache when these exact
+        read-only arrays were encoded before (read-only buffers never change; the cache keeps them alive,
+        so their ids stay unique)."""
         if self.cache is None or any(a.flags.writeable for a in arrays):
-            return encode()
+            self.jobs.append((name, encode))
+            return
         key = (kind, *(id(a) for a in arrays))
         hit = self.cache.get(key)
-        if hit is None or any(x is not y for x, y in zip(hit[0], arrays, strict=True)):
-            hit = (arrays, encode())
-        self.used[key] = hit
-        return hit[1]
+        if hit is not None and all(x is y for x, y in zip(hit[0], arrays, strict=True)):
+            self.used[key] = hit
+            self.jobs.append((name, lambda data=hit[1]: data))
+            return
+
+        def encode_and_keep() -> bytes:
+            data = encode()
+            self.used[key] = (arrays, data)
+            return data
+
+        self.jobs.append((name, encode_and_keep))
 
     def stack(self, group: GroupLayer, root: bool = False) -> ET.Element:
         from editor.core.compositor import renders_isolated
@@ -155,8 +183,9 @@ class _Writer:
                                   "pixels": None, "mask": None, "recipe": None, **record_fields(layer)}
         if layer.mask is not None:
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["mask"], _gray_png(layer.mask))
-        self._write(src, _png(baked_pixels(layer, parent, self.doc.dtype), self.icc))
+            self._write(record["mask"], _gray_png(self.encoder.encode, layer.mask))
+        baked = baked_pixels(layer, parent, self.doc.dtype)
+        self._write(src, self.encoder.encode(baked, icc_profile=self.icc))
         self.records.append(record)
         return ET.Element("layer", {**_common_attrs(layer), "src": src})
 
@@ -165,25 +194,40 @@ class _Writer:
         record: dict[str, Any] = {"id": layer.id, "kind": layer.kind, "locked": layer.locked, "src": src,
                                   "pixels": None, "mask": None, "recipe": None}
         pixels, mask = layer.pixels, layer.mask
+        attrs = _common_attrs(layer)
+        box_kind: tuple[int, ...] = ()
+        if isinstance(layer, ResultLayer) and mask is not None:
+            box = content_box(mask)
+            if box is not None and (box[2] - box[0], box[3] - box[1]) != mask.shape:
+                y0, x0, y1, x1 = box  # only where the mask shows anything; offsets place it
+                record["canvas"] = [x0, y0, layer.width, layer.height]
+                pixels, mask = pixels[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+                attrs["x"], attrs["y"] = str(layer.offset[0] + x0), str(layer.offset[1] + y0)
+                box_kind = box
+        png, icc = self.encoder.encode, self.icc
         if mask is not None:
             record["pixels"] = f"data/lucid/layers/{layer.id}.png"
             record["mask"] = f"data/lucid/masks/{layer.id}.png"
-            self._write(record["pixels"], self._encoded(("pixels", self.icc), (pixels,),
-                                                        lambda: _png(pixels, self.icc)))
-            self._write(record["mask"], self._encoded(
-                "mask", (mask,), lambda: _gray_png(mask)))
+            self._job(record["pixels"], ("pixels", icc, box_kind), (layer.pixels,),
+                      lambda px=pixels: png(px, icc_profile=icc))
+            self._job(record["mask"], ("mask", box_kind), (layer.mask,), lambda m=mask: _gray_png(png, m))
+            self._job(src, ("visible", icc, box_kind), (layer.pixels, layer.mask),
+                      lambda px=pixels, m=mask: png(_apply_mask(px, m), icc_profile=icc))
+        else:
+            self._job(src, ("visible", icc), (layer.pixels,), lambda px=pixels: png(px, icc_profile=icc))
         if isinstance(layer, ResultLayer):
             record["recipe"] = layer.recipe.to_dict()
-        visible = (pixels,) if mask is None else (pixels, mask)
-        self._write(src, self._encoded(("visible", self.icc), visible, lambda: _png(
-            pixels if mask is None else _apply_mask(pixels, mask), self.icc)))
         self.records.append(record)
-        return ET.Element("layer", {**_common_attrs(layer), "src": src})
+        return ET.Element("layer", {**attrs, "src": src})
 
     def _write(self, name: str, data: bytes) -> None:
         self.zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
 
     def finish(self) -> None:
+        self.encoded = dict(run_parallel(self.jobs))
+        for name, _fn in self.jobs:
+            if name.endswith(".png"):
+                self._write(name, self.encoded[name])
         doc = self.doc
         meta: dict[str, Any] = {"source_format": doc.metadata.source_format, "extra": doc.metadata.extra,
                                 "icc_profile": None, "exif": None}
@@ -196,7 +240,7 @@ class _Writer:
         selection = None
         if np.any(doc.selection):
             selection = "data/lucid/selection.png"
-            self.zf.writestr(selection, _gray_png(doc.selection))
+            self.zf.writestr(selection, _gray_png(self.encoder.encode, doc.selection))
         active = doc.active_layer.id if doc.active_layer is not None else None
         payload = {"format": LUCID_FORMAT, "version": LUCID_VERSION, "app_version": __version__,
                    "depth": doc.depth, "active_layer": active, "selection": selection, "metadata": meta,
@@ -217,23 +261,22 @@ def _apply_mask(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gray_png(mask: np.ndarray) -> bytes:
+def _gray_png(encode, mask: np.ndarray) -> bytes:
     """A mask or selection as a 16-bit gray PNG tagged linear gray (coverage, not a colour)."""
-    return encode_png16(from_float(mask, np.uint16), icc_profile=linear_gray_profile())
+    return encode(from_float(mask, np.uint16), icc_profile=linear_gray_profile())
 
 
-def _png(pixels: np.ndarray, icc: bytes) -> bytes:
-    """RGBA PNG tagged with `icc` (an untagged 16-bit PNG makes Krita assume linear light)."""
-    if pixels.dtype == np.uint16:
-        return encode_png16(pixels, icc_profile=icc)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buf, format="PNG", compress_level=6,
-                                                                icc_profile=icc)
-    return buf.getvalue()
-
-
-def _thumbnail(rgba8: np.ndarray, icc: bytes) -> bytes:
-    image = Image.fromarray(np.ascontiguousarray(rgba8), "RGBA")
+def _thumbnail(base: np.ndarray, patches: list[tuple[int, int, np.ndarray]], icc: bytes) -> bytes:
+    """≤ 256 px PNG of the composite (`merged_parts`): decimated and area-averaged down first (cheap
+    on 24 MP), then Lanczos."""
+    h, w = base.shape[:2]
+    scale = THUMBNAIL_SIZE / max(h, w)
+    step = max(1, int(0.125 / scale)) if scale < 0.25 else 1  # keeps ≥ 8× the final size
+    small = thumbnail_source(base, patches, step)
+    if scale < 0.25:  # area-average to 4× the final size, then Pillow's Lanczos
+        small = cv2.resize(small, (max(1, round(w * scale * 4)), max(1, round(h * scale * 4))),
+                           interpolation=cv2.INTER_AREA)
+    image = Image.fromarray(np.ascontiguousarray(convert_depth(small, np.uint8)), "RGBA")
     image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, format="PNG", icc_profile=icc)
@@ -325,6 +368,7 @@ class _Reader:
         elements = list(_walk(top))
         records = self._records_for(lucid, elements)
         self._check_budget(width, height, lucid, elements, records)
+        self._prefetch(elements, records)
         raw_layers = GroupLayer("root")
         self._fill(raw_layers, top, iter(records), 0)
         depth = int(lucid["depth"]) if lucid and lucid.get("depth") in (8, 16) else _max_depth(raw_layers)
@@ -489,6 +533,29 @@ class _Reader:
             meta.source_format = str(info["source_format"])
         return meta
 
+    def _prefetch(self, elements: list[ET.Element], records: list[dict[str, Any]]) -> None:
+        """Decode the layer images on a thread pool (Pillow releases the GIL) before building the tree.
+
+        A masked layer's baked image (`src`) is not decoded: Lucid reads the unmasked pixels instead,
+        and needs only the baked image's size (from its IHDR) to check the two agree.
+        """
+        members: list[str] = []
+        for elem, rec in zip(elements, records, strict=True):
+            if elem.tag != "layer" or not elem.get("src"):
+                continue
+            if rec.get("mask"):
+                members += [str(rec["pixels"])] if rec.get("pixels") else []
+                members.append(str(rec["mask"]))
+            else:
+                members.append(str(elem.get("src")))
+        unique = [m for m in dict.fromkeys(members) if posixpath.normpath(m) in self.infos]
+        reads = [(m, self.read(m)) for m in unique]  # the zip is read from one thread
+        decoded = run_parallel(
+            (m, lambda m=m, data=data: decode_image_bytes(data, m, max_pixels=self.max_pixels))
+            for m, data in reads)
+        for m, img in decoded:
+            self._keep(posixpath.normpath(m), img)
+
     # -- tree ----------------------------------------------------------------------------------
     def _fill(self, group: GroupLayer, stack: ET.Element, records, level: int) -> None:
         if level > MAX_DEPTH:
@@ -532,23 +599,28 @@ class _Reader:
         src = elem.get("src")
         if not src:
             raise self.fail(f"layer {common['name']!r} has no image (src)")
-        visible_px = self._image(src)
         name = common.pop("name")
         if record.get("kind") == "adjustment":
-            size = (visible_px.shape[1], visible_px.shape[0])
-            mask = self._gray(str(record["mask"]), visible_px.shape[:2]) if record.get("mask") else None
+            height, width = self._png_size(src)  # the baked pixels are for other programs; Lucid recomputes
+            mask = self._gray(str(record["mask"]), (height, width)) if record.get("mask") else None
             try:
-                return read_adjustment(name, record, size, mask, common)
+                return read_adjustment(name, record, (width, height), mask, common)
             except LucidError as exc:
                 raise self.fail(f"layer {name!r}: {exc.message}") from exc
         if not record.get("mask"):
             if record.get("kind") == "result":
                 raise self.fail(f"result layer {name!r} has no mask")
-            return PixelLayer(name, visible_px, shared=True, **common)
-        pixels = self._image(str(record["pixels"])) if record.get("pixels") else visible_px
+            return PixelLayer(name, self._image(src), shared=True, **common)
+        if record.get("pixels"):
+            pixels = self._image(str(record["pixels"]))
+            if self._png_size(src) != pixels.shape[:2]:
+                raise self.fail(f"layer {name!r}: the stored pixels do not match the layer size")
+        else:
+            pixels = self._image(src)
         mask = self._gray(str(record["mask"]), pixels.shape[:2])
-        if pixels.shape != visible_px.shape:
-            raise self.fail(f"layer {name!r}: the stored pixels do not match the layer size")
+        if record.get("canvas") is not None:
+            pixels, mask, common["offset"] = self._uncrop(name, record["canvas"], pixels, mask,
+                                                          common["offset"])
         if record.get("kind") == "result":
             try:
                 recipe = Recipe.from_dict(record.get("recipe") or {})
@@ -562,20 +634,46 @@ class _Reader:
         (read-only; a layer copies it on its first edit)."""
         key = posixpath.normpath(member)
         if key not in self.decoded:
-            pixels = self._decode(member)
-            pixels.flags.writeable = False
-            self.decoded[key] = pixels
+            self._keep(key, decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels))
         return self.decoded[key]
 
-    def _decode(self, member: str) -> np.ndarray:
-        img = decode_image_bytes(self.read(member), member, max_pixels=self.max_pixels)
+    def _keep(self, key: str, img: Any) -> None:
+        """Keep a decoded member (read-only, shared) and note the first RGB profile the layers carry."""
         if self.embedded_icc is None and is_rgb_profile(img.icc_profile):
             self.embedded_icc = img.icc_profile
-        return img.pixels
+        img.pixels.flags.writeable = False
+        self.decoded[key] = img.pixels
+
+    def _png_size(self, member: str) -> tuple[int, int]:
+        """(height, width) from a PNG member's IHDR, without decoding it."""
+        info = self.infos.get(posixpath.normpath(member))
+        if info is None:
+            raise self.fail(f"missing part {member!r}; the project is incomplete")
+        with self.zf.open(info) as fh:
+            head = fh.read(24)
+        if len(head) < 24 or head[12:16] != b"IHDR":
+            raise self.fail(f"{member} is not a PNG image")
+        return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+
+    def _uncrop(self, name: str, canvas: Any, pixels: np.ndarray, mask: np.ndarray,
+                offset: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """A result layer saved as its content box: pad it back to the size it had (zeros, mask 0)."""
+        try:
+            x0, y0, w, h = (int(v) for v in canvas)
+        except (TypeError, ValueError):
+            raise self.fail(f"layer {name!r}: its stored box is damaged") from None
+        bh, bw = pixels.shape[:2]
+        if min(x0, y0) < 0 or x0 + bw > w or y0 + bh > h or w * h > self.max_pixels:
+            raise self.fail(f"layer {name!r}: its stored box does not fit the layer")
+        full = np.zeros((h, w, pixels.shape[2]), pixels.dtype)
+        full[y0 : y0 + bh, x0 : x0 + bw] = pixels
+        full_mask = np.zeros((h, w), np.float32)
+        full_mask[y0 : y0 + bh, x0 : x0 + bw] = mask
+        return full, full_mask, (offset[0] - x0, offset[1] - y0)
 
     def _gray(self, member: str, shape: tuple[int, ...]) -> np.ndarray:
         """A 16-bit gray mask/selection as float32 [0, 1] of exactly `shape`."""
-        pixels = self._decode(member)
+        pixels = self._image(member)
         if pixels.shape[:2] != tuple(shape):
             raise self.fail(f"{member} is {pixels.shape[1]}×{pixels.shape[0]}, "
                             f"but its layer is {shape[1]}×{shape[0]}")

@@ -154,7 +154,7 @@ def test_failed_save_keeps_old_project(tmp_path, doc8, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ora, "encode_png16", boom)
+    monkeypatch.setattr(ora.PngEncoder, "encode", boom)
     with pytest.raises(ProjectError, match="No space left"):
         save_project(doc8, path)
     assert path.read_bytes() == before

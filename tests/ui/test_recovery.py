@@ -138,8 +138,9 @@ def test_unchanged_layers_are_not_reencoded(tmp_path, monkeypatch):
     import editor.io.ora as ora
 
     calls = []
-    real = ora._png
-    monkeypatch.setattr(ora, "_png", lambda px, *rest: calls.append(px.shape) or real(px, *rest))
+    real = ora.PngEncoder.encode
+    monkeypatch.setattr(ora.PngEncoder, "encode",
+                        lambda self, px, **kw: calls.append(px.shape) or real(self, px, **kw))
     session, cache, doc = recovery.Session.current(), {}, _doc()
     save = lambda: recovery.write_entry(freeze_document(doc), session, "k", name="d", source=None,  # noqa: E731
                                         folder=tmp_path, cache=cache)

@@ -21,7 +21,12 @@ centres of patches that hold no hole pixel (`src_ok`). Distances are float32 sum
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+
+from editor.infer.numba_cache import configure_numba_cache
+
+configure_numba_cache()  # before the kernels are defined: they cache in the per-user folder
+
+from numba import njit, prange  # noqa: E402
 
 # Reassociation and contraction let LLVM vectorise the sums; no `nnan`/`ninf`: cutoffs compare
 # against a large finite value and must stay exact comparisons.
@@ -133,15 +138,16 @@ def _sweep_row(F2, k, ty, tx, tid, src_ok, nny, nnx, nnd, p, lo, hi, forward, st
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FAST)
-def patchmatch(F2, k, ty, tx, tid, rows, src_ok, nny, nnx, nnd, p, iters, seed, min_gain):
-    """Improve the field in place for up to `iters` sweeps (alternating scan direction); stop early
-    once a sweep improves fewer than `min_gain` (a fraction) of the targets. Returns sweeps run."""
+def patchmatch(F2, k, ty, tx, tid, rows, src_ok, nny, nnx, nnd, p, iters, seed, min_gain, first):
+    """Improve the field in place for up to `iters` sweeps; stop early once a sweep improves fewer
+    than `min_gain` (a fraction) of the targets. Returns sweeps run. The scan direction alternates
+    with the sweep number, counted from `first` (so one-sweep calls still alternate)."""
     h = rows.shape[0] - 1
     n = ty.shape[0]
     gains = np.zeros(h, np.int64)
     done = 0
     for it in range(iters):
-        forward = it % 2 == 0
+        forward = (first + it) % 2 == 0
         for colour in range(2):
             for half in prange((h + 1) // 2):
                 y = 2 * half + colour

@@ -12,7 +12,7 @@ Only cheap modules are imported here; pymatting is imported lazily by the module
 
 from __future__ import annotations
 
-from editor.infer.matting.numba_cache import NUMBA_CACHE_ENV, configure_numba_cache, default_numba_cache_dir
+from editor.infer.numba_cache import NUMBA_CACHE_ENV, configure_numba_cache, default_numba_cache_dir
 
 configure_numba_cache()
 

@@ -14,8 +14,8 @@ from typing import Literal
 import numpy as np
 
 from editor.core.errors import LucidError
-from editor.infer.matting.numba_cache import configure_numba_cache
 from editor.infer.matting.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from editor.infer.numba_cache import configure_numba_cache
 
 Engine = Literal["cf", "knn", "lkm"]
 ENGINES: dict[str, str] = {"cf": "closed-form", "knn": "KNN", "lkm": "large-kernel"}

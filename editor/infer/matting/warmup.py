@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from editor.infer.matting.numba_cache import configure_numba_cache
+from editor.infer.numba_cache import configure_numba_cache
 
 _lock = threading.Lock()
 _done = False

@@ -1,6 +1,10 @@
-"""Where numba caches pymatting's compiled kernels: a writable per-user folder, set before pymatting
-(or numba) is imported. A leaf module (stdlib and platformdirs only) so the package, its warm-up and
-its engines all import it without importing each other.
+"""Where numba keeps compiled kernels: one per-user folder for every numba user in Lucid.
+
+numba caches next to a package's source by default, which is read-only in an installed or frozen
+app, so every start would compile again. `configure_numba_cache()` points numba at
+`<user cache>/Lucid/numba` (platformdirs) before any kernel is defined; PatchMatch (`inpaint._nnf`)
+and pymatting (`matting`) call it on import, and `editor.infer.warm_caches` fills the folder ahead of
+time (set-up script, installer build) so no user waits for a compiler.
 """
 
 from __future__ import annotations
@@ -10,8 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-#: Environment variable that overrides the numba cache folder (numba's own variable: a user who
-#: already set it keeps their choice).
+#: numba's own variable: a user who already set it keeps their choice.
 NUMBA_CACHE_ENV = "NUMBA_CACHE_DIR"
 
 
@@ -25,9 +28,9 @@ def default_numba_cache_dir() -> Path:
 def configure_numba_cache() -> Path:
     """Make numba cache compiled kernels in a writable per-user folder; return that folder.
 
-    Must run before pymatting is imported (numba reads the setting when it builds each kernel's
-    cache locator, which pymatting does at import). Idempotent. `NUMBA_CACHE_DIR`, when set,
-    wins. If numba is already imported, its live config is updated too.
+    Must run before the kernels are defined (numba picks each kernel's cache folder then).
+    Idempotent. `NUMBA_CACHE_DIR`, when set, wins. If numba is already imported, its live config is
+    updated too.
     """
     path = Path(os.environ.get(NUMBA_CACHE_ENV) or default_numba_cache_dir())
     # An unwritable cache folder only costs speed (numba then compiles in memory); not an error.

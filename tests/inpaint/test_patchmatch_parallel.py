@@ -1,0 +1,37 @@
+"""The row-parallel PatchMatch kernels: the fill does not depend on how many threads ran it."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from editor.infer.inpaint import _nnf
+from editor.infer.inpaint.patchmatch import fill
+
+
+def test_same_fill_with_one_thread_and_with_all(textured) -> None:
+    img, mask = textured
+    hole = mask > 0
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fill(img, hole, seed=5)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fill(img, hole, seed=5)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one, many)
+    assert np.array_equal(one[~hole], img[~hole]) and not np.array_equal(one[hole], img[hole])
+
+
+def test_vectorised_distance_matches_a_plain_sum() -> None:
+    rng = np.random.default_rng(0)
+    F = rng.random((20, 24, 5)).astype(np.float32)
+    ty, tx = np.array([5, 9], np.int32), np.array([6, 15], np.int32)
+    ny, nx = np.array([12, 4], np.int32), np.array([17, 8], np.int32)
+    out = np.empty(2, np.float32)
+    _nnf.distances(F.reshape(20, -1), 5, ty, tx, ny, nx, 3, out)
+    for i in range(2):
+        a = F[ty[i] - 3 : ty[i] + 4, tx[i] - 3 : tx[i] + 4]
+        b = F[ny[i] - 3 : ny[i] + 4, nx[i] - 3 : nx[i] + 4]
+        assert abs(out[i] - float(((a - b) ** 2).sum())) < 1e-3
