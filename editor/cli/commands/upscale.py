@@ -44,7 +44,9 @@ def _model_id(store, requested: str | None) -> str:
     return default.id
 
 
+@functools.lru_cache(maxsize=4)
 def _resolved_model(models_dir: Path | None, requested: str | None) -> tuple[str, Path]:
+    """(model id, weights file); looked up once per process (reading the store takes ~0.1 s)."""
     from editor.infer.api import ModelNotInstalled
     from editor.infer.store import ModelStore
 
