@@ -78,6 +78,10 @@ class BatchJob(QObject, JobTimes):
         return f"Batch {self.spec.task}: {self.spec.in_dir.name} → {self.spec.out_dir.name}"
 
     @property
+    def summary_text(self) -> str:
+        return str(self.summary.get("text", "")) if self.summary else ""
+
+    @property
     def eta_s(self) -> float | None:
         if self.state is not JobState.RUNNING or self._eta is None:
             return None
