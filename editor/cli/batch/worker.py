@@ -113,5 +113,11 @@ def run_file(config: WorkerConfig, job: FileJob) -> Outcome:
 
 
 def initializer(config: WorkerConfig) -> None:
-    """Process-pool initializer: load the model before the first file arrives."""
+    """Process-pool initializer: load the model before the first file arrives.
+
+    Ctrl+C reaches the whole process group; the batch's main process handles it (saves the manifest,
+    then stops the workers), so a worker must not die of it half-way through on its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     prepare(config)
