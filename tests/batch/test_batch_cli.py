@@ -126,6 +126,7 @@ def test_folder_and_option_errors_are_one_clear_line(tmp_path: Path, capsys) -> 
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written anywhere
 
 
 def test_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path: Path) -> None:

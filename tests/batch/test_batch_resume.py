@@ -120,3 +120,4 @@ def test_cluster_without_the_extra_says_how_to_install_it(tmp_path: Path, monkey
     rc = main(["batch", "convert", str(src), "-o", str(tmp_path / "o"), "--cluster", "dask://127.0.0.1:1"])
     err = capsys.readouterr().err
     assert rc == 1 and "pip install 'lucid-editor[cluster]'" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # refused before anything was written

@@ -116,7 +116,6 @@ def jobs_for(manifest: Manifest, task: TaskArgs, opts: BatchOptions) -> tuple[li
             matched[dest] = str(found.resolve())
         else:
             out = opts.out_dir / entry.output
-            out.parent.mkdir(parents=True, exist_ok=True)
             entry.matched = {k: str(Path(v)) for k, v in matched.items()}
             jobs.append(FileJob(rel, str((opts.in_dir / rel).resolve()), str(out.resolve()), matched))
     return jobs, missing
@@ -176,9 +175,13 @@ def run_batch(opts: BatchOptions) -> int:
     if not manifest.files:
         raise LucidError(f"No input files in {opts.in_dir}"
                          + (f" match {manifest.pattern}" if manifest.pattern else "") + ".")
+    jobs, missing = jobs_for(manifest, task, opts)
+    # The executor may refuse (cluster unreachable, extra missing) before anything is written.
+    executor = make_executor(opts, task, len(jobs)) if jobs else None
     manifest.save(opts.out_dir)
     files.remove_stale_temps(opts.out_dir, [e.output for e in manifest.files.values()])
-    jobs, missing = jobs_for(manifest, task, opts)
+    for job in jobs:
+        Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     counts = manifest.counts()
     tally = Tally(todo=len(jobs) + len(missing), skipped=counts["skipped"] + counts["done"])
     reporter = JsonReporter() if opts.json else BarReporter()
@@ -195,11 +198,9 @@ def run_batch(opts: BatchOptions) -> int:
             manifest.save(opts.out_dir)
             last_save[0] = time.monotonic()
 
-    executor = None
     interrupted = False
     with _sigterm_as_interrupt():
         try:
-            executor = make_executor(opts, task, len(jobs)) if jobs else None
             reporter.start(tally, len(manifest.files), executor.description if executor else "nothing to run")
             for outcome in missing:
                 record(outcome)
