@@ -116,7 +116,7 @@ def jobs_for(manifest: Manifest, task: TaskArgs, opts: BatchOptions) -> tuple[li
             matched[dest] = str(found.resolve())
         else:
             out = opts.out_dir / entry.output
-            entry.matched = {k: str(Path(v)) for k, v in matched.items()}
+            entry.matched = dict(matched)
             jobs.append(FileJob(rel, str((opts.in_dir / rel).resolve()), str(out.resolve()), matched))
     return jobs, missing
 
@@ -131,16 +131,16 @@ def make_executor(opts: BatchOptions, task: TaskArgs, n_files: int):
     from editor.cli.batch.executor import LocalExecutor
     from editor.cli.batch.plan import available_memory_mb, machine_cores, plan_workers
 
+    on_device = task.spec.uses_device and hasattr(task.namespace, "device")
     device = "cpu"
-    if task.spec.uses_device and hasattr(task.namespace, "device"):
+    if on_device:
         from editor.infer.device import resolve_device
 
-        device = resolve_device(task.namespace.device)
+        device = resolve_device(task.namespace.device)  # "auto" once here, not per worker
     memory = task.spec.memory_mb(task.namespace) if task.spec.memory_mb else None
     plan = plan_workers(files=n_files, cores=machine_cores(), available_mb=available_memory_mb(),
                         memory_mb=memory, device=device, workers=opts.workers, threads=opts.threads)
-    config = WorkerConfig(task.name, task.options, plan.threads,
-                          device if task.spec.uses_device and hasattr(task.namespace, "device") else None)
+    config = WorkerConfig(task.name, task.options, plan.threads, device if on_device else None)
     executor = LocalExecutor(config, plan.workers)
     executor.description += f" ({plan.reason})"
     return executor
