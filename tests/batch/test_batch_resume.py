@@ -3,6 +3,7 @@ never a half-written one; the same on a local two-worker Dask cluster (loopback 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -44,7 +45,8 @@ def _run_and_kill(argv: list[str], stop_after: int, delay: float) -> int:
         if seen >= stop_after:
             break
     time.sleep(delay)  # lands the kill inside the next files' work or their writes
-    os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # it may have finished first
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return seen
 

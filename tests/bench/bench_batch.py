@@ -128,7 +128,8 @@ def kill_twice_then_resume(cmd: list[str], out: Path, refs: dict[str, bytes]) ->
             if seen >= stop_after:
                 break
         time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have finished first
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         done = sum(v["state"] == "done" for v in json.loads((out / ".lucid-batch.json").read_text())
                    ["files"].values())
