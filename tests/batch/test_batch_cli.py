@@ -147,6 +147,7 @@ def test_stale_temp_files_from_a_killed_run_are_removed_on_resume(tmp_path: Path
     assert main(argv) == 0
     (out / "photo000.jpg").unlink()
     (out / ".photo000.jpg.abc123.tmp").write_bytes(b"half")  # what a SIGKILL mid-write leaves
+    (out / "..lucid-batch.json.xyz789.tmp").write_bytes(b"{")  # … or one mid manifest save
     assert main([*argv, "--resume"]) == 0
     assert (out / "photo000.jpg").is_file() and leftovers(out) == []
     assert os.listdir(out) == sorted(os.listdir(out), key=lambda n: n)  # nothing else appeared

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from editor.cli.batch import files
-from editor.cli.batch.manifest import FileEntry, FileState, Manifest, load_manifest
+from editor.cli.batch.manifest import MANIFEST_NAME, FileEntry, FileState, Manifest, load_manifest
 from editor.cli.batch.tasks import TaskArgs, parse_task
 from editor.cli.batch.worker import FileJob, Outcome, WorkerConfig
 from editor.core.errors import LucidError
@@ -179,7 +179,8 @@ def run_batch(opts: BatchOptions) -> int:
     # The executor may refuse (cluster unreachable, extra missing) before anything is written.
     executor = make_executor(opts, task, len(jobs)) if jobs else None
     manifest.save(opts.out_dir)
-    files.remove_stale_temps(opts.out_dir, [e.output for e in manifest.files.values()])
+    # a run killed while writing an output or the manifest itself left its temp file beside it
+    files.remove_stale_temps(opts.out_dir, [MANIFEST_NAME, *(e.output for e in manifest.files.values())])
     for job in jobs:
         Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     counts = manifest.counts()
