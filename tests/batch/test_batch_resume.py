@@ -77,11 +77,12 @@ def test_killed_three_times_then_resumed_matches_single_files(tmp_path: Path, sr
 
 @pytest.fixture
 def local_cluster(monkeypatch):
-    """Two Dask worker processes on 127.0.0.1, one thread each; closed after the test."""
+    """Two Dask worker processes on 127.0.0.1, one thread each; every port it opens (scheduler, workers,
+    nannies, HTTP) listens on loopback only; closed after the test."""
     distributed = pytest.importorskip("distributed")
     monkeypatch.setenv("PYTHONPATH", env_with_repo()["PYTHONPATH"])  # the workers import `editor`
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as cluster:
+                                  dashboard_address="127.0.0.1:0", silence_logs=50) as cluster:
         yield cluster.scheduler_address
     # the context manager has stopped the workers and the scheduler
 

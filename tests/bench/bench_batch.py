@@ -182,8 +182,8 @@ def main() -> int:
         from distributed import LocalCluster
 
         t = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                          silence_logs=50) as cluster:
+        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address="127.0.0.1:0", silence_logs=50) as cluster:
             started = time.perf_counter() - t
             address = cluster.scheduler_address.replace("tcp://", "dask://")
             out = tmp / "cluster"
