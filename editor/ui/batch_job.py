@@ -39,8 +39,15 @@ class BatchSpec:
 
 
 def lucid_command() -> list[str]:
-    """How to start the `lucid` command line from this process (frozen build or Python)."""
-    return [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "editor"]
+    """How to start the `lucid` command line from this process (frozen build or Python).
+
+    A frozen app may be the windowed `lucid-gui`, which would open `batch` as a photo: use the
+    console `lucid` beside it when there is one."""
+    if not getattr(sys, "frozen", False):
+        return [sys.executable, "-m", "editor"]
+    exe = Path(sys.executable)
+    console = exe.with_name("lucid.exe" if exe.suffix.lower() == ".exe" else "lucid")
+    return [str(console if console.is_file() else exe)]
 
 
 @dataclass
@@ -76,6 +83,10 @@ class BatchJob(QObject, JobTimes):
     @property
     def title(self) -> str:
         return f"Batch {self.spec.task}: {self.spec.in_dir.name} → {self.spec.out_dir.name}"
+
+    @property
+    def summary_text(self) -> str:
+        return str(self.summary.get("text", "")) if self.summary else ""
 
     @property
     def eta_s(self) -> float | None:

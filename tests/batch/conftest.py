@@ -25,12 +25,6 @@ def sr_model(tmp_path_factory) -> tuple[Path, str]:
     return root / "store", info.id
 
 
-@pytest.fixture(autouse=True)
-def _models_env(sr_model, monkeypatch):
-    """Workers are spawned processes: they see the temp models folder through the environment too."""
-    monkeypatch.setenv("LUCID_MODELS_DIR", str(sr_model[0]))
-
-
 def make_photos(folder: Path, n: int, *, size: tuple[int, int] = (24, 32), seed: int = 0) -> list[str]:
     """`n` small smooth-ish photos (JPEG and PNG) in `folder` and `folder/sub`; their relative names."""
     rng = np.random.default_rng(seed)

@@ -28,7 +28,8 @@ def test_upscale_batch_is_bit_identical_to_single_files_and_a_corrupt_input_only
     assert events[-1]["event"] == "summary" and (events[-1]["done"], events[-1]["failed"]) == (6, 1)
     assert events[-1]["failures"][0]["path"] == "sub/broken.jpg"
     assert "damaged" in events[-1]["failures"][0]["error"]
-    assert len({e["worker"] for e in events if e["event"] == "file" and e["state"] == "done"}) == 2
+    assert events[0]["workers"].startswith("2 local worker processes")
+    assert all(e["worker"] != os.getpid() for e in events if e["event"] == "file")  # not in this process
     for rel in names:
         want = single_file("upscale", src / rel, tmp_path / "single" / rel, opts)
         assert (out / rel).read_bytes() == want, rel  # mirrored name, same bytes
@@ -126,6 +127,7 @@ def test_folder_and_option_errors_are_one_clear_line(tmp_path: Path, capsys) -> 
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written anywhere
 
 
 def test_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path: Path) -> None:
@@ -146,6 +148,7 @@ def test_stale_temp_files_from_a_killed_run_are_removed_on_resume(tmp_path: Path
     assert main(argv) == 0
     (out / "photo000.jpg").unlink()
     (out / ".photo000.jpg.abc123.tmp").write_bytes(b"half")  # what a SIGKILL mid-write leaves
+    (out / "..lucid-batch.json.xyz789.tmp").write_bytes(b"{")  # … or one mid manifest save
     assert main([*argv, "--resume"]) == 0
     assert (out / "photo000.jpg").is_file() and leftovers(out) == []
     assert os.listdir(out) == sorted(os.listdir(out), key=lambda n: n)  # nothing else appeared

@@ -3,6 +3,7 @@ never a half-written one; the same on a local two-worker Dask cluster (loopback 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -44,7 +45,8 @@ def _run_and_kill(argv: list[str], stop_after: int, delay: float) -> int:
         if seen >= stop_after:
             break
     time.sleep(delay)  # lands the kill inside the next files' work or their writes
-    os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # it may have finished first
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return seen
 
@@ -75,11 +77,12 @@ def test_killed_three_times_then_resumed_matches_single_files(tmp_path: Path, sr
 
 @pytest.fixture
 def local_cluster(monkeypatch):
-    """Two Dask worker processes on 127.0.0.1, one thread each; closed after the test."""
+    """Two Dask worker processes on 127.0.0.1, one thread each; every port it opens (scheduler, workers,
+    nannies, HTTP) listens on loopback only; closed after the test."""
     distributed = pytest.importorskip("distributed")
     monkeypatch.setenv("PYTHONPATH", env_with_repo()["PYTHONPATH"])  # the workers import `editor`
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as cluster:
+                                  dashboard_address="127.0.0.1:0", silence_logs=50) as cluster:
         yield cluster.scheduler_address
     # the context manager has stopped the workers and the scheduler
 
@@ -99,7 +102,8 @@ def test_cluster_gives_the_same_outputs_and_resumes_after_a_kill(tmp_path: Path,
     assert main(["batch", "upscale", str(src), "-o", str(out), *opts, "--cluster", address, "--json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "2 workers" in events[0]["workers"]
-    assert len({e["worker"] for e in events if e["event"] == "file"}) == 2  # both workers got files
+    # the files ran on the cluster's worker processes (which of the two is up to its scheduler)
+    assert all(e["worker"] not in (0, os.getpid()) for e in events if e["event"] == "file")
     _check_outputs(out, refs, complete=True)
 
     out = tmp_path / "out-killed"
@@ -120,3 +124,4 @@ def test_cluster_without_the_extra_says_how_to_install_it(tmp_path: Path, monkey
     rc = main(["batch", "convert", str(src), "-o", str(tmp_path / "o"), "--cluster", "dask://127.0.0.1:1"])
     err = capsys.readouterr().err
     assert rc == 1 and "pip install 'lucid-editor[cluster]'" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # refused before anything was written

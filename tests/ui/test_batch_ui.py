@@ -98,7 +98,8 @@ def test_file_batch_runs_in_the_jobs_panel_cancel_and_resume(env, qtbot, tmp_pat
     row.retry_button.click()
     qtbot.waitUntil(lambda: job.state.finished, timeout=60000)
     assert job.state is JobState.DONE, job.error
-    assert row.bar.value() == 1000 and row.stage.text() == "Done"
+    assert row.bar.value() == 1000 and row.stage.text() == job.summary["text"]
+    assert "0 failed" in row.stage.text()
     assert job.summary["done"] > 0 and job.summary["done"] + job.summary["skipped"] == len(names)
     for rel in names:
         assert (out / Path(rel).with_suffix(".png")).is_file()

@@ -49,9 +49,9 @@ class DaskExecutor:
     """Submits `worker.run_file` per file to the scheduler at `address`; outcomes as they complete."""
 
     def __init__(self, address: str, config: WorkerConfig, *, timeout_s: float = 10) -> None:
+        self._address = scheduler_address(address)  # a wrong address is reported before a missing extra
         distributed = _distributed()
         self.config = config
-        self._address = scheduler_address(address)
         try:
             self._client = distributed.Client(self._address, timeout=timeout_s)
         except (OSError, TimeoutError) as exc:

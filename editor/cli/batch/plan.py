@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-PROCESS_OVERHEAD_MB = 400  # an idle worker with numpy, torch and spandrel imported (measured ~350 MB)
+PROCESS_OVERHEAD_MB = 400  # a warmed-up upscale worker, its own pages (USS): measured 376 MB here
 MEMORY_HEADROOM = 0.8  # leave a fifth of the available memory to the rest of the machine
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from editor.cli.batch import files
-from editor.cli.batch.manifest import FileEntry, FileState, Manifest, load_manifest
+from editor.cli.batch.manifest import MANIFEST_NAME, FileEntry, FileState, Manifest, load_manifest
 from editor.cli.batch.tasks import TaskArgs, parse_task
 from editor.cli.batch.worker import FileJob, Outcome, WorkerConfig
 from editor.core.errors import LucidError
@@ -116,8 +116,7 @@ def jobs_for(manifest: Manifest, task: TaskArgs, opts: BatchOptions) -> tuple[li
             matched[dest] = str(found.resolve())
         else:
             out = opts.out_dir / entry.output
-            out.parent.mkdir(parents=True, exist_ok=True)
-            entry.matched = {k: str(Path(v)) for k, v in matched.items()}
+            entry.matched = dict(matched)
             jobs.append(FileJob(rel, str((opts.in_dir / rel).resolve()), str(out.resolve()), matched))
     return jobs, missing
 
@@ -132,16 +131,16 @@ def make_executor(opts: BatchOptions, task: TaskArgs, n_files: int):
     from editor.cli.batch.executor import LocalExecutor
     from editor.cli.batch.plan import available_memory_mb, machine_cores, plan_workers
 
+    on_device = task.spec.uses_device and hasattr(task.namespace, "device")
     device = "cpu"
-    if task.spec.uses_device and hasattr(task.namespace, "device"):
+    if on_device:
         from editor.infer.device import resolve_device
 
-        device = resolve_device(task.namespace.device)
+        device = resolve_device(task.namespace.device)  # "auto" once here, not per worker
     memory = task.spec.memory_mb(task.namespace) if task.spec.memory_mb else None
     plan = plan_workers(files=n_files, cores=machine_cores(), available_mb=available_memory_mb(),
                         memory_mb=memory, device=device, workers=opts.workers, threads=opts.threads)
-    config = WorkerConfig(task.name, task.options, plan.threads,
-                          device if task.spec.uses_device and hasattr(task.namespace, "device") else None)
+    config = WorkerConfig(task.name, task.options, plan.threads, device if on_device else None)
     executor = LocalExecutor(config, plan.workers)
     executor.description += f" ({plan.reason})"
     return executor
@@ -176,9 +175,14 @@ def run_batch(opts: BatchOptions) -> int:
     if not manifest.files:
         raise LucidError(f"No input files in {opts.in_dir}"
                          + (f" match {manifest.pattern}" if manifest.pattern else "") + ".")
-    manifest.save(opts.out_dir)
-    files.remove_stale_temps(opts.out_dir, [e.output for e in manifest.files.values()])
     jobs, missing = jobs_for(manifest, task, opts)
+    # The executor may refuse (cluster unreachable, extra missing) before anything is written.
+    executor = make_executor(opts, task, len(jobs)) if jobs else None
+    manifest.save(opts.out_dir)
+    # a run killed while writing an output or the manifest itself left its temp file beside it
+    files.remove_stale_temps(opts.out_dir, [MANIFEST_NAME, *(e.output for e in manifest.files.values())])
+    for job in jobs:
+        Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     counts = manifest.counts()
     tally = Tally(todo=len(jobs) + len(missing), skipped=counts["skipped"] + counts["done"])
     reporter = JsonReporter() if opts.json else BarReporter()
@@ -195,11 +199,9 @@ def run_batch(opts: BatchOptions) -> int:
             manifest.save(opts.out_dir)
             last_save[0] = time.monotonic()
 
-    executor = None
     interrupted = False
     with _sigterm_as_interrupt():
         try:
-            executor = make_executor(opts, task, len(jobs)) if jobs else None
             reporter.start(tally, len(manifest.files), executor.description if executor else "nothing to run")
             for outcome in missing:
                 record(outcome)

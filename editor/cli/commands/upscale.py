@@ -72,7 +72,9 @@ def _check_output_memory(header: tuple[int, int, int], model, scale: float | Non
     check_output_memory(h, w, model_scale, out_h, out_w)
 
 
+@functools.lru_cache(maxsize=4)
 def _resolved_model(models_dir: Path | None, requested: str | None) -> tuple[str, Path]:
+    """(model id, weights file); looked up once per process (reading the store takes ~0.1 s)."""
     from editor.infer.api import ModelNotInstalled
     from editor.infer.store import ModelStore
 
