@@ -152,3 +152,20 @@ def test_stale_temp_files_from_a_killed_run_are_removed_on_resume(tmp_path: Path
     assert main([*argv, "--resume"]) == 0
     assert (out / "photo000.jpg").is_file() and leftovers(out) == []
     assert os.listdir(out) == sorted(os.listdir(out), key=lambda n: n)  # nothing else appeared
+
+
+def test_edit_with_a_preset_over_a_folder_equals_single_file_edits(tmp_path: Path) -> None:
+    """`lucid edit --preset` (a look saved from the app) is a batch task like the others."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    names = make_photos(src, 3)
+    preset = tmp_path / "look.json"
+    preset.write_text(json.dumps({"exposure": 0.5, "saturation": 20, "curve": [[0, 0], [0.4, 0.3], [1, 1]]}))
+    options = ["--preset", str(preset), "--crop", "2,2,20,16"]
+    assert main(["batch", "edit", str(src), "-o", str(out), "--workers", "1", *options]) == 0
+    for rel in names:
+        single = single_file("edit", src / rel, tmp_path / "s" / rel, options)
+        assert (out / rel).read_bytes() == single, rel
+        assert Image.open(out / rel).size == (20, 16)
+    plain = single_file("edit", src / names[0], tmp_path / "plain" / names[0], ["--crop", "2,2,20,16"])
+    assert (out / names[0]).read_bytes() != plain  # the preset's look was applied, not just the crop
+    assert leftovers(out) == []

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from editor.cli import paths
+from editor.cli.batch.spec import FileCommand
 from editor.core.errors import LucidError
 
 
@@ -95,19 +97,15 @@ def look_from_args(args: argparse.Namespace):
     return merge(base, over)
 
 
-def run(args: argparse.Namespace) -> int:
+def process_file(args: argparse.Namespace) -> str:
+    """Edit one photo into `args.output`; the one-file job `run` and `lucid batch edit` share."""
     from editor.core.adjust.look import apply_look
-    from editor.io.export import export_image, format_for
+    from editor.io.export import export_image
     from editor.io.ora import is_project, open_any, save_project
 
-    if not args.input.is_file():
-        raise LucidError(f"{args.input}: file not found")
-    same = args.output.exists() and args.output.resolve() == args.input.resolve()
-    if same and not args.overwrite:
-        raise LucidError(f"{args.output.name}: output is the input; pass --overwrite to replace it")
     to_project = is_project(args.output) if args.output.exists() else args.output.suffix.lower() == ".ora"
-    if not to_project:
-        format_for(args.output)  # an unknown suffix fails before any work
+    paths.check_paths([args.input], [args.output], overwrite=args.overwrite,
+                      image_outputs=[] if to_project else [args.output])
     look = look_from_args(args)
     doc = open_any(args.input)
     apply_look(doc, look)
@@ -116,5 +114,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         for note in export_image(doc, args.output, quality=args.quality):
             print(f"lucid: note: {note}", file=sys.stderr)
-    print(f"wrote {args.output} ({doc.width}×{doc.height}, {doc.depth}-bit)")
+    return f"wrote {args.output} ({doc.width}×{doc.height}, {doc.depth}-bit)"
+
+
+def run(args: argparse.Namespace) -> int:
+    print(process_file(args))
     return 0
+
+
+BATCH = FileCommand(process=process_file, input="input")
