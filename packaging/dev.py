@@ -84,6 +84,14 @@ def ensure_models() -> None:
         _say("could not fetch the Real-ESRGAN models now; upscaling will offer to fetch them later")
 
 
+def ensure_kernel_caches() -> None:
+    """Compile PatchMatch's and pymatting's numba kernels into the user's cache once (seconds when they
+    are there already), so neither the first fill nor the first matte waits for the compiler."""
+    cmd = [str(PY), "-m", "editor", "warm-caches"]
+    if subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL).returncode != 0:
+        _say("could not prepare the kernel caches; the first fill and matte will compile them")
+
+
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
@@ -91,6 +99,7 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 def cmd_run(args: list[str]) -> int:
     ensure_env()
     ensure_models()
+    ensure_kernel_caches()
     return _run([str(PY), "-m", "editor", *args])
 
 
@@ -120,6 +129,7 @@ def main() -> int:
     if verb == "setup":
         ensure_env()
         ensure_models()
+        ensure_kernel_caches()
         return 0
     return cmd_run(rest) if verb == "run" else cmd_test(rest)
 

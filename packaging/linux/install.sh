@@ -34,5 +34,7 @@ sed -i "s|^Exec=lucid|Exec=$DEST/lucid|; s|^TryExec=lucid|TryExec=$DEST/lucid|" 
     "$PREFIX/share/applications/$APP_ID.desktop"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$PREFIX/share/applications" || true
 command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$PREFIX/share/icons/hicolor" || true
+# Compile the fill and matting kernels into this user's cache now, so no first use waits for numba.
+"$DEST/lucid" warm-caches >/dev/null 2>&1 || echo "(warming the kernel caches failed; the first fill and matte will compile)"
 echo "Lucid installed in $DEST. Start it from your applications menu or run: $PREFIX/bin/lucid"
 echo "Check the installation with: $PREFIX/bin/lucid --self-test"
