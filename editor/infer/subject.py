@@ -9,7 +9,7 @@ inside the selection are "probably background", so the cut follows the person, n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from editor.core.errors import LucidError
 
 if TYPE_CHECKING:
+    from editor.infer.api import CancelToken, ProgressFn, Request
     from editor.infer.store import ModelStore
 
 PERSON_MODEL = "mediapipe-selfie-segmentation"
@@ -24,6 +25,24 @@ FACE_MODEL = "mediapipe-face-mesh"
 SUBJECTS = ("person", "auto")
 GRABCUT_MAX_SIDE = 640  # GrabCut's graph cut is slow on megapixels; the matte refines the edge anyway
 GRABCUT_ITERATIONS = 5
+
+
+def rgb_and_model(request: Request, progress: ProgressFn, cancel: CancelToken, *, default_model: str,
+                  purpose: str) -> tuple[np.ndarray, str, Any]:
+    """The request's RGB image, the model id and the loaded model, for the segment and faces tasks
+    (`purpose`, e.g. "find faces", words their errors and progress)."""
+    from editor.infer.api import InferenceError, Progress
+
+    image = request.image
+    if image is None or image.ndim != 3 or image.shape[2] < 3:
+        raise InferenceError(f"To {purpose}, Lucid needs an RGB image.")
+    if request.context.load_model is None:
+        raise InferenceError(f"No model loader is available to {purpose}.")
+    model_id = request.model_id or default_model
+    progress(Progress(0.05, f"Loading the model to {purpose}"))
+    model = request.context.load_model(model_id)
+    cancel.check()
+    return image, model_id, model
 
 
 def subject_model(store: ModelStore, subject: str) -> str:

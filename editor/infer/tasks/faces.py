@@ -7,21 +7,14 @@ Result: `info["faces"]`, a list of `Face.as_json(all_points=True)` dicts in imag
 
 from __future__ import annotations
 
-from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, Request, Result
+from editor.infer.api import CancelToken, Progress, ProgressFn, Request, Result
 from editor.infer.faces import find_faces
-from editor.infer.subject import FACE_MODEL
+from editor.infer.subject import FACE_MODEL, rgb_and_model
 
 
 def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
-    image = request.image
-    if image is None or image.ndim != 3 or image.shape[2] < 3:
-        raise InferenceError("Finding faces needs an RGB image.")
-    if request.context.load_model is None:
-        raise InferenceError("No model loader is available to find faces.")
-    model_id = request.model_id or FACE_MODEL
-    progress(Progress(0.05, "Loading the face models"))
-    model = request.context.load_model(model_id)
-    cancel.check()
+    image, model_id, model = rgb_and_model(request, progress, cancel, default_model=FACE_MODEL,
+                                           purpose="find faces")
     progress(Progress(0.3, "Finding faces"))
     faces = find_faces(model, image)
     progress(Progress(1.0, "Done"))

@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, Request, Result
-from editor.infer.subject import PERSON_MODEL
+from editor.infer.api import CancelToken, Progress, ProgressFn, Request, Result
+from editor.infer.subject import PERSON_MODEL, rgb_and_model
 
 SIZE = 256
 
@@ -50,15 +50,8 @@ def subject_mask(model: Any, image: np.ndarray, device: str = "cpu") -> np.ndarr
 
 
 def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
-    image = request.image
-    if image is None or image.ndim != 3 or image.shape[2] < 3:
-        raise InferenceError("Finding the subject needs an RGB image.")
-    if request.context.load_model is None:
-        raise InferenceError("No model loader is available to find the subject.")
-    model_id = request.model_id or PERSON_MODEL
-    progress(Progress(0.05, "Loading the subject model"))
-    model = request.context.load_model(model_id)
-    cancel.check()
+    image, model_id, model = rgb_and_model(request, progress, cancel, default_model=PERSON_MODEL,
+                                           purpose="find the subject")
     progress(Progress(0.3, "Finding the subject"))
     mask = subject_mask(model, image, request.context.device)
     progress(Progress(1.0, "Done"))
