@@ -44,7 +44,7 @@ from editor.infer.obstruction.burst import prepare_burst
 from editor.ui.ai.burst_dialog import Burst, BurstDialog
 from editor.ui.ai.inputs import reload_input_image
 from editor.ui.ai.panel_layout import scroll_body
-from editor.ui.dnd import local_paths
+from editor.ui.dnd import accept_file_drag, take_dropped_files
 
 if TYPE_CHECKING:
     from editor.ui.ai.controller import AiController
@@ -132,22 +132,14 @@ class ObstructionPanel(QWidget):
         self.dialog.open()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        self.dragEnterEvent(event)
+        accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Frames dropped on the panel open the Open Burst dialog with them (reference: the middle one)."""
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.show_burst_dialog(paths)
+        self.show_burst_dialog(take_dropped_files(event))
 
     def _dialog_finished(self, code: int) -> None:
         dialog, self.dialog = self.dialog, None
