@@ -136,8 +136,9 @@ HARD_CASES = [
 def hard(w: int, h: int) -> None:
     margin = 24
     print(f"\nHarder fences, 5 frames of {w}×{h}, grid motion 24 px, noise 2/255; PSNR dB (border 8 px out)")
-    print(f"{'case':50} {'reference':>9} {'median':>7} {'ours':>7} {'gain':>6} {'s':>5}")
-    gains = []
+    print(f"{'case':50} {'reference':>9} {'median':>7} {'ours':>7} {'gain':>6} {'s':>5}"
+          f" {'periodic-safe':>13} {'gain':>6}")
+    gains, safe_gains = [], []
     for i, (pattern, pitch, thick, angle, stripe, motion) in enumerate(HARD_CASES):
         bg = canvas(PHOTOS[i % len(PHOTOS)], w, h, margin)
         if stripe is not None:
@@ -151,13 +152,17 @@ def hard(w: int, h: int) -> None:
         ref_db, med_db, ours_db = (psnr(v, b.background, border=8)
                                    for v in (b.frames[b.reference], median, layers.background))
         gains.append(ours_db - ref_db)
+        safe = remove_obstruction(b.frames, kind="fence", reference=b.reference, periodic_alignment=True)
+        safe_gains.append(psnr(safe.background, b.background, border=8) - ref_db)
         over = f"stripes {stripe[0]}px@{stripe[1]}°" if stripe else "photo"
         name = f"{pattern} p{pitch} t{thick} {angle}° / {over} / bg {motion}px"
-        print(f"{name:50} {ref_db:9.2f} {med_db:7.2f} {ours_db:7.2f} {gains[-1]:+6.2f} {secs:5.1f}")
-    worst = int(np.argmin(gains))
-    ok = min(gains) >= 3 and float(np.mean(gains)) >= 5
-    print(f"worst case: #{worst + 1} {HARD_CASES[worst]} gain {gains[worst]:+.2f} dB; mean gain "
-          f"{np.mean(gains):+.2f} dB; BAR (every case ≥ +3 dB, mean ≥ +5 dB) -> {'PASS' if ok else 'FAIL'}")
+        print(f"{name:50} {ref_db:9.2f} {med_db:7.2f} {ours_db:7.2f} {gains[-1]:+6.2f} {secs:5.1f}"
+              f" {safe_gains[-1] + ref_db:13.2f} {safe_gains[-1]:+6.2f}")
+    for label, g in (("default", gains), ("periodic-safe alignment", safe_gains)):
+        worst = int(np.argmin(g))
+        ok = min(g) >= 3 and float(np.mean(g)) >= 5
+        print(f"{label}: worst case #{worst + 1} {HARD_CASES[worst]} gain {g[worst]:+.2f} dB; mean gain "
+              f"{np.mean(g):+.2f} dB; BAR (every case ≥ +3 dB, mean ≥ +5 dB) -> {'PASS' if ok else 'FAIL'}")
 
 
 def timing() -> None:
