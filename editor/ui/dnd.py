@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QDragMoveEvent, QDropEvent
 
 from editor.core.document import Document
 from editor.core.layers import PixelLayer
@@ -14,6 +15,24 @@ from editor.core.pixels import from_float, to_float
 def local_paths(mime: QMimeData) -> list[Path]:
     """Local files named by a drop's URLs, in order (remote URLs are not supported offline)."""
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+def accept_file_drag(event: QDragMoveEvent) -> None:
+    """Drag-enter/move: take a drag that carries local files, refuse anything else."""
+    if local_paths(event.mimeData()):
+        event.acceptProposedAction()
+    else:
+        event.ignore()
+
+
+def take_dropped_files(event: QDropEvent) -> list[Path]:
+    """The local files a drop carries, the drop accepted; none (and the drop ignored) otherwise."""
+    paths = local_paths(event.mimeData())
+    if paths:
+        event.acceptProposedAction()
+    else:
+        event.ignore()
+    return paths
 
 
 def is_project(path: Path) -> bool:

@@ -25,7 +25,7 @@ from editor.core.settings import Settings
 from editor.io.icc import profile_name
 from editor.ui.canvas.coords import pixel_index
 from editor.ui.canvas.view import zoom_percent
-from editor.ui.dnd import is_project, layer_from_file, local_paths
+from editor.ui.dnd import accept_file_drag, is_project, layer_from_file, take_dropped_files
 from editor.ui.document_tab import DocumentTab
 from editor.ui.menus import build_menus
 from editor.ui.panels.history_panel import HistoryPanel
@@ -311,22 +311,16 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop -----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragMoveEvent(self, event) -> None:
-        self.dragEnterEvent(event)
+        accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Dropped outside a canvas (empty window, tab bar, docks): every file opens in its own tab."""
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_paths(paths)
+        paths = take_dropped_files(event)
+        if paths:
+            self.open_paths(paths)
 
     def drop_on_document(self, doc: Document, paths: list[Path]) -> None:
         """Dropped on a canvas: images become centred layers (one undo step); projects open as tabs.

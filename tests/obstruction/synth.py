@@ -59,6 +59,76 @@ def fence_alpha(
     return alpha
 
 
+def grid_alpha(
+    h: int,
+    w: int,
+    offset: tuple[float, float],
+    pitch: float,
+    thickness: float,
+    angle: float = 0.0,
+    pattern: str = "square",
+) -> np.ndarray:
+    """Anti-aliased wire grid: "square" (two wire families 90° apart) or "diamond" (60° apart, a
+    chain-link look), the whole grid turned by `angle` degrees and shifted by `offset` pixels."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    x, y = x + offset[0], y + offset[1]
+    between = {"square": 90.0, "diamond": 60.0}[pattern]
+    alpha = np.zeros((h, w), np.float32)
+    for a in (angle, angle + between):
+        t = np.deg2rad(a)
+        u = x * np.cos(t) + y * np.sin(t)  # distance along the wires' normal
+        d = np.abs((u % pitch) - pitch / 2)
+        alpha = np.maximum(alpha, np.clip(thickness / 2 - d + 0.5, 0, 1))
+    return alpha
+
+
+def stripes(h: int, w: int, period: float, angle: float, contrast: float = 0.8) -> np.ndarray:
+    """H×W×1 periodic gain in [1 − contrast, 1]: a background's own regular texture (zebra, blinds)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = np.deg2rad(angle)
+    wave = 0.5 + 0.5 * np.sign(np.sin(2 * np.pi * (x * np.cos(t) + y * np.sin(t)) / period))
+    return (1 - contrast + contrast * cv2.GaussianBlur(wave, (0, 0), 0.7))[..., None].astype(np.float32)
+
+
+def grid_burst(
+    bg_canvas: np.ndarray,
+    margin: int,
+    *,
+    pitch: float,
+    thickness: float,
+    angle: float = 0.0,
+    pattern: str = "square",
+    bg_motion: float = 8.0,
+    fence_motion: float = 24.0,
+    n: int = 5,
+    seed: int = 0,
+    noise: float = 2 / 255,
+    color=(0.6, 0.6, 0.62),
+) -> Burst:
+    """A wire grid in front of `bg_canvas` (seen inside `margin`): the outermost frames' background is
+    translated by `bg_motion` px (plus a 1 px homography jitter) and the grid by `fence_motion` px, each
+    along its own random direction — the held-out-style bursts of the harder bench."""
+    rng = np.random.default_rng(seed)
+    h, w = bg_canvas.shape[0] - 2 * margin, bg_canvas.shape[1] - 2 * margin
+    ref, half = n // 2, max(1, n // 2)
+    bg_dir, fence_dir = (np.array([np.cos(a), np.sin(a)]) for a in rng.uniform(0, 2 * np.pi, 2))
+    homs, frames = [], []
+    for k in range(n):
+        step = (k - ref) / half
+        hom = np.eye(3)
+        if k != ref:
+            shift = np.eye(3)
+            shift[:2, 2] = bg_motion * step * bg_dir
+            hom = shift @ random_homography(rng, w, h, 1.0)
+        homs.append(hom)
+        bg = view(bg_canvas, hom, margin, h, w)
+        off = fence_motion * step * fence_dir + (0 if k == ref else rng.uniform(-1, 1, 2))
+        a = grid_alpha(h, w, (float(off[0]), float(off[1])), pitch, thickness, angle, pattern)[..., None]
+        frames.append(bg * (1 - a) + np.asarray(color, np.float32) * a)
+    background = view(bg_canvas, homs[ref], margin, h, w)
+    return Burst(_noisy(frames, noise, rng), background, ref, homs)
+
+
 def _backgrounds(
     bg_canvas: np.ndarray, n: int, rng: np.random.Generator, shift: float
 ) -> tuple[list[np.ndarray], list[np.ndarray], int, int]:

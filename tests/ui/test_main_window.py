@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from editor.core.compositor import composite
 from editor.ui.main_window import MainWindow
 
-from .qt_helpers import drag
+from .qt_helpers import drag, drop
 
 
 def write_png(path: Path, w: int, h: int, color=(200, 30, 30, 255)) -> Path:
     Image.fromarray(np.full((h, w, 4), color, np.uint8), "RGBA").save(path)
     return path
-
-
-def drop(widget, paths: list[Path], pos: QPoint | None = None) -> QDropEvent:
-    """Simulate a file drop the way Qt delivers it: drag-enter (which picks the target), then drop."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(pos or widget.rect().center())
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    with warnings.catch_warnings():  # PySide6 marks the QPoint constructor deprecated; it is the only one
-        warnings.simplefilter("ignore", DeprecationWarning)
-        enter = QDragEnterEvent(pos.toPoint(), *args)
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(pos, *args)
-    QApplication.sendEvent(widget, event)
-    return event
 
 
 def open_at_200(window, path: Path):

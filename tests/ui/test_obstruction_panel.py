@@ -178,3 +178,41 @@ def test_file_menu_open_burst_opens_the_dialog(env, tmp_path, qtbot) -> None:
     dlg.reject()
     qtbot.waitUntil(lambda: env.panel.dialog is None)
     assert QDialog.DialogCode.Rejected == dlg.result() and not env.tasks.requests
+
+
+def test_dropping_frames_on_the_panel_starts_a_burst(env, tmp_path, qapp) -> None:
+    from .qt_helpers import drop
+
+    paths = write_frames(tmp_path, 3)
+
+    async def drop_and_run():
+        drop(env.panel, paths)
+        dlg = env.panel.dialog
+        assert dlg is not None and dlg.isVisible() and dlg.list.count() == 3 and dlg.ok_button.isEnabled()
+        assert dlg.reference == 1  # the middle frame, as Open Burst… picks
+        dlg.accept()  # "Remove obstruction"
+        tasks = list(env.controller.tasks)
+        assert tasks, "accepting the dropped burst starts no job"
+        for task in tasks:
+            await task
+        return dlg
+
+    run_async(qapp, drop_and_run())
+    assert env.panel.dialog is None and not env.window.prompts.errors
+    sent = env.tasks.requests[-1]
+    assert sent.inputs["frames"].shape == (3, H, W, 3) and sent.params["reference"] == 1
+    assert [f["path"] for f in sent.params["frames"]] == [str(p) for p in paths]
+    doc = env.window.current_doc()
+    assert doc.path == paths[1] and [x.name for x in doc.layers] == ["frame1", "Background", "Obstruction"]
+    assert not doc.layers[-1].visible  # the removed obstruction waits, hidden, to be painted back
+
+
+def test_dropping_one_unusable_frame_shows_why_and_starts_nothing(env, tmp_path, qtbot) -> None:
+    from .qt_helpers import drop
+
+    drop(env.panel, write_frames(tmp_path, 1))
+    dlg = env.panel.dialog
+    assert dlg is not None and "3 to 7 frames" in dlg.error_label.text() and not dlg.ok_button.isEnabled()
+    dlg.reject()
+    qtbot.waitUntil(lambda: env.panel.dialog is None)
+    assert not env.tasks.requests

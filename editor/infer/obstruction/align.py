@@ -155,6 +155,32 @@ def suppress_thin(gray: np.ndarray) -> np.ndarray:
     return cv2.medianBlur(gray, k)
 
 
+PEAK_RATIO = 3.0  # a spectral bin this many times stronger than its neighbourhood is a periodic component
+
+
+def suppress_periodic(gray: np.ndarray, ratio: float = PEAK_RATIO, keep_radius: int = 4) -> np.ndarray:
+    """Take out regular patterns (fences, stripes, tiles, zebras) so they cannot decide the motion.
+
+    Why: a periodic layer matches itself at every shift of one period, so features, flow and the
+    agreement score all find aliases of it; its energy sits in isolated spectral peaks, while an
+    ordinary scene's spectrum is smooth. Each peak is lowered to its neighbourhood's level (phase
+    kept); the lowest frequencies (the scene's layout) are never touched.
+    """
+    f = gray.astype(np.float32)
+    mean = float(f.mean())
+    spec = np.fft.fftshift(np.fft.fft2(f - mean))
+    logm = np.log1p(np.abs(spec)).astype(np.float32)
+    # Median of the log-magnitude over a 9×9 neighbourhood (medianBlur needs 8-bit: 1/16 steps).
+    local = cv2.medianBlur(np.clip(logm * 16, 0, 255).astype(np.uint8), 9).astype(np.float32) / 16
+    peak = logm - local > np.log(ratio)
+    yy, xx = np.ogrid[: f.shape[0], : f.shape[1]]
+    peak &= (yy - f.shape[0] // 2) ** 2 + (xx - f.shape[1] // 2) ** 2 > keep_radius**2
+    peak = cv2.dilate(peak.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    spec = np.where(peak, spec * np.exp(local - logm), spec)
+    out = np.real(np.fft.ifft2(np.fft.ifftshift(spec))) + mean
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def _refine_ecc(ref_gray: np.ndarray, frame_gray: np.ndarray, hom: np.ndarray) -> np.ndarray:
     """Polish a homography by ECC (direct photometric alignment); keep the start if ECC fails."""
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5)
@@ -176,23 +202,32 @@ def _refine_ecc(ref_gray: np.ndarray, frame_gray: np.ndarray, hom: np.ndarray) -
     return h.astype(np.float64) if after >= before else hom
 
 
-def estimate_homography(ref_gray: np.ndarray, frame_gray: np.ndarray, *, thin: bool = True) -> np.ndarray:
+def estimate_homography(
+    ref_gray: np.ndarray, frame_gray: np.ndarray, *, thin: bool = True, periodic: bool = False
+) -> np.ndarray:
     """Background homography mapping reference pixels to frame pixels (identity if nothing matches).
 
     With `thin` (opaque obstructions), thin structures are filtered out first (`suppress_thin`); a
     reflection is not thin, and filtering would erase the background's own fine detail (text).
     Then features, dense flow and phase correlation each propose motions (several layers each),
     the one that reproduces most of the (filtered) reference wins, and ECC polishes it.
+    With `periodic`, a view without regular patterns (`suppress_periodic`) adds its proposals and
+    is the one that judges and polishes, so a fence or stripes cannot win by matching themselves
+    one period away (opt-in: see issue 17's note; the default path is unchanged).
     """
     small_ref, s = resize_to(ref_gray, FEATURE_SIDE)
     small_frame, _ = resize_to(frame_gray, FEATURE_SIDE)
+    views = []
     if thin:
-        small_ref, small_frame = suppress_thin(small_ref), suppress_thin(small_frame)
-    candidates = (
-        motion_candidates(small_ref, small_frame)
-        + _flow_candidates(small_ref, small_frame)
-        + shift_candidates(small_ref, small_frame)
-    )
+        views.append((suppress_thin(small_ref), suppress_thin(small_frame)))
+    if periodic:
+        views.append((suppress_periodic(small_ref), suppress_periodic(small_frame)))
+    if not views:
+        views.append((small_ref, small_frame))
+    candidates = []
+    for a, b in views:
+        candidates += motion_candidates(a, b) + _flow_candidates(a, b) + shift_candidates(a, b)
+    small_ref, small_frame = views[-1]  # the periodic-free view judges and polishes, when there is one
     if not candidates:
         return np.eye(3)
     frame_f = small_frame.astype(np.float32)
@@ -315,6 +350,7 @@ def align_burst(
     thin: bool = True,
     ignore: np.ndarray | None = None,
     homographies: list[np.ndarray] | None = None,
+    periodic: bool = False,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     span: tuple[float, float] = (0.0, 1.0),
@@ -323,7 +359,8 @@ def align_burst(
 
     `ignore` (N×H×W in reference coordinates, 1 = obstruction) lets a second pass keep known
     obstruction pixels out of the flow, reusing the first pass's `homographies`. `thin` says the
-    obstruction is made of thin structures (fences, wires, drops) that alignment should filter out.
+    obstruction is made of thin structures (fences, wires, drops) that alignment should filter out;
+    `periodic` that regular patterns must not decide the motion (see `estimate_homography`).
     Progress is reported inside `span` of the job.
     """
     n, h, w, _ = frames.shape
@@ -346,7 +383,7 @@ def align_burst(
         hom = (
             homographies[k]
             if homographies is not None
-            else estimate_homography(ref_gray, gray8(frames[k]), thin=thin)
+            else estimate_homography(ref_gray, gray8(frames[k]), thin=thin, periodic=periodic)
         )
         homs.append(hom)
         flow = np.zeros((h, w, 2), np.float32)

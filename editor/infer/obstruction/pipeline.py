@@ -21,6 +21,7 @@ def remove_obstruction(
     kind: str = "auto",
     reference: int | None = None,
     refiner: Refiner | None = None,
+    periodic_alignment: bool = False,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
 ) -> Layers:
@@ -28,6 +29,8 @@ def remove_obstruction(
 
     `kind` is "fence" (any opaque obstruction), "reflection" or "auto". `refiner` replaces the
     classical refine stage (for example a learned network) without touching alignment or separation.
+    `periodic_alignment` lets no regular pattern (a fence's mesh, a zebra's stripes) decide the
+    background motion of an opaque obstruction (opt-in for now; see `align.estimate_homography`).
     """
     if kind not in KINDS:
         raise InferenceError(f"Unknown obstruction kind '{kind}'; use one of: {', '.join(KINDS)}.")
@@ -36,6 +39,7 @@ def remove_obstruction(
         burst,
         ref,
         thin=kind != "reflection",
+        periodic=periodic_alignment and kind != "reflection",
         progress=progress,
         cancel=cancel,
         span=(0.0, 0.4) if kind != "auto" else (0.0, 0.25),

@@ -1,9 +1,10 @@
 """Obstruction panel: see through fences and reflections from a burst, or fill a brushed obstruction.
 
-Burst mode (File → Open Burst… or the panel's button): the reference frame opens as the document (or
-is found among the open ones) and the job adds two result layers above it — "Background" (clean) and
-"Obstruction" (an alpha layer for opaque kinds, `svg:plus` for reflections; hidden by default) — so
-the user can paint parts back through the Background layer's mask.
+Burst mode (File → Open Burst…, the panel's button, or dropping the frames on the panel): the
+reference frame opens as the document (or is found among the open ones) and the job adds two result
+layers above it — "Background" (clean) and "Obstruction" (an alpha layer for opaque kinds, `svg:plus`
+for reflections; hidden by default) — so the user can paint parts back through the Background layer's
+mask.
 
 Single-image mode: the selection marks the obstruction; task "obstruction" fills it (the inpainting
 engine underneath) into one result layer that applies through the selection.
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import copy
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -42,6 +44,7 @@ from editor.infer.obstruction.burst import prepare_burst
 from editor.ui.ai.burst_dialog import Burst, BurstDialog
 from editor.ui.ai.inputs import reload_input_image
 from editor.ui.ai.panel_layout import scroll_body
+from editor.ui.dnd import accept_file_drag, take_dropped_files
 
 if TYPE_CHECKING:
     from editor.ui.ai.controller import AiController
@@ -91,6 +94,7 @@ class ObstructionPanel(QWidget):
         controller.register_rerun(TASK, self.rebuild)
         window.active_document_changed.connect(lambda doc: self.single_button.setEnabled(doc is not None))
         self.single_button.setEnabled(window.current_doc() is not None)
+        self.setAcceptDrops(True)  # dropped frames start a burst (the window would open them as tabs)
         controller.add_panel(self.TITLE, self)
 
     def _add_file_menu_entry(self) -> QAction | None:
@@ -112,12 +116,30 @@ class ObstructionPanel(QWidget):
     def open_burst(self) -> None:
         doc = self.window.current_doc()
         start = doc.path.parent if doc is not None and doc.path else None
-        paths = self.window.prompts.open_paths(start)
+        self.show_burst_dialog(self.window.prompts.open_paths(start))
+
+    def show_burst_dialog(self, paths: list[Path]) -> None:
+        """The Open Burst dialog on `paths` (it checks them and shows any problem before a job)."""
         if not paths:
+            return
+        doc = self.window.current_doc()
+        start = doc.path.parent if doc is not None and doc.path else paths[0].parent
+        if self.dialog is not None:  # a second drop replaces the frames of the dialog already open
+            self.dialog.set_paths(paths)
             return
         self.dialog = BurstDialog(paths, lambda: self.window.prompts.open_paths(start), self.window)
         self.dialog.finished.connect(self._dialog_finished)
         self.dialog.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        accept_file_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        accept_file_drag(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Frames dropped on the panel open the Open Burst dialog with them (reference: the middle one)."""
+        self.show_burst_dialog(take_dropped_files(event))
 
     def _dialog_finished(self, code: int) -> None:
         dialog, self.dialog = self.dialog, None
