@@ -96,18 +96,16 @@ def _same_size(arr, image, what: str, path: Path) -> None:
 def process_file(args: argparse.Namespace, progress=None) -> str:
     """Matte `args.image` into `args.output`; the one-file job `run` and `lucid batch` share."""
     from editor.infer.api import CancelToken, Request, no_progress
-    from editor.infer.matting.background import replace_background
     from editor.infer.matting.trimap import snap_trimap
     from editor.infer.tasks.matting import run as matting
-    from editor.io.export import export_image
 
+    background_file = Path(args.background) if args.background and Path(args.background).is_file() else None
     if args.subject is not None:
-        paths.check_paths([args.image, args.selection], [args.output], overwrite=args.overwrite,
-                          image_outputs=[args.output])
-        return _run_subject(args)
+        paths.check_paths([args.image, args.selection, background_file], [args.output],
+                          overwrite=args.overwrite, image_outputs=[args.output])
+        return _run_subject(args, progress or no_progress)
     if args.corrections is not None and args.plate is None:
         raise LucidError("--corrections only applies with --plate (with --trimap, edit the trimap itself).")
-    background_file = Path(args.background) if args.background and Path(args.background).is_file() else None
     paths.check_paths([args.image, args.trimap, args.plate, args.corrections, background_file], [args.output],
                       overwrite=args.overwrite, image_outputs=[args.output])
     image = _load(args.image, "image")[..., :3]
@@ -127,36 +125,32 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
         task="matting", image=image, inputs=inputs, params={"mode": mode, "engine": args.engine}
     )
     result = matting(request, progress or no_progress, CancelToken())
-    out = result.image
-    if background is not None:
-        out = replace_background(out, background, original=image)
-    for note in export_image(out, args.output):
-        print(f"lucid: note: {note}", file=sys.stderr)
+    _write_cutout(result.image, image, background, args.output)
     return f"wrote {args.output}"
 
 
 def run(args: argparse.Namespace) -> int:
-    from editor.infer.api import Progress
-
-    last = [""]
-
-    def progress(p: Progress) -> None:
-        if p.stage and p.stage != last[0] and p.stage != "Done":
-            last[0] = p.stage
-            print(f"{p.stage}…", file=sys.stderr)
-
-    print(process_file(args, progress), file=sys.stderr)
+    print(process_file(args, _stage_printer()), file=sys.stderr)
     return 0
 
 
-def _run_subject(args: argparse.Namespace) -> str:
+def _write_cutout(cutout, image, background, output: Path) -> None:
+    """Export the cut-out, composited over `background` first when one was given."""
+    from editor.infer.matting.background import replace_background
+    from editor.io.export import export_image
+
+    if background is not None:
+        cutout = replace_background(cutout, background, original=image)
+    for note in export_image(cutout, output):
+        print(f"lucid: note: {note}", file=sys.stderr)
+
+
+def _run_subject(args: argparse.Namespace, progress) -> str:
     """One click: subject model → (GrabCut on a rough selection) → trimap → closed-form matte."""
     from editor.infer.api import Request
-    from editor.infer.matting.background import replace_background
     from editor.infer.service import run_direct
     from editor.infer.store import ModelStore
     from editor.infer.subject import subject_model
-    from editor.io.export import export_image
 
     image = _load(args.image, "image")[..., :3]
     background = _background(args.background, image.shape[:2]) if args.background else None
@@ -173,16 +167,13 @@ def _run_subject(args: argparse.Namespace) -> str:
         model_id=subject_model(store, args.subject),
         params={"engine": args.engine, "band_px": args.band},
     )
-    result = run_direct(request, store=store, progress=_stage_printer())
-    out = result.image
-    if background is not None:
-        out = replace_background(out, background, original=image)
-    for note in export_image(out, args.output):
-        print(f"lucid: note: {note}", file=sys.stderr)
+    result = run_direct(request, store=store, progress=progress)
+    _write_cutout(result.image, image, background, args.output)
     return f"wrote {args.output} ({result.info['model_id']}, band {result.info['band_px']} px)"
 
 
 def _stage_printer():
+    """Progress that prints each new stage once (the single-file command; batch shows its own bar)."""
     last = [""]
 
     def progress(p) -> None:
