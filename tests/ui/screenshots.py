@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
+from xvfb import LiveWindow, prepare_output  # noqa: E402  (a script beside this one, not a package)
 
 SHARED = REPO.parent / "shared" / "data"
 PHOTO = SHARED / "inpaint" / "iopaint" / "assets" / "unwant_person.jpg"
@@ -29,49 +29,30 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__)
         return 2
-    out = Path(argv[0]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_display(__file__, str(out))
-    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))  # leave the user's settings alone
+    out = prepare_output(argv[0], __file__, REPO)
     os.environ.setdefault("LUCID_MODELS_DIR", str(out / ".models"))  # and the user's models folder
-    sys.path.insert(0, str(REPO))
 
     import asyncio
 
     import numpy as np
-    import qasync
     from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtWidgets import QApplication
 
-    from editor.app import build_services, start_warm_ups
+    from editor.app import start_warm_ups
     from editor.core.blend import BlendMode
     from editor.core.layers import ResultLayer
     from editor.core.recipe import Recipe
-    from editor.core.settings import Settings
-    from editor.ui.main_window import MainWindow
     from tests.ui.qt_helpers import send_mouse
 
-    app = QApplication(["lucid-screenshots"])
-    loop = qasync.QEventLoop(app, already_running=False)
-    asyncio.set_event_loop(loop)
-    services = build_services(Settings())
-    srgan = SHARED / "weights" / "srgan_leftthomas_x4" / "netG_epoch_4_100.pth"
-    if srgan.is_file() and not services.store.get("srgan-x4").installed:
-        try:
-            services.store.import_file(srgan, id="srgan-x4")
-        except Exception as exc:  # the shot still shows the not-installed rows
-            print(f"SRGAN import skipped: {exc}")
-    win = MainWindow(services=services)
-    win.resize(1560, 960)
-    win.move(20, 20)
-    win.show()
+    def import_srgan(services) -> None:
+        srgan = SHARED / "weights" / "srgan_leftthomas_x4" / "netG_epoch_4_100.pth"
+        if srgan.is_file() and not services.store.get("srgan-x4").installed:
+            try:
+                services.store.import_file(srgan, id="srgan-x4")
+            except Exception as exc:  # the shot still shows the not-installed rows
+                print(f"SRGAN import skipped: {exc}")
 
-    def settle(seconds: float = 0.3) -> None:
-        loop.run_until_complete(asyncio.sleep(seconds))  # Qt events and asyncio tasks (AI jobs) both run
-
-    def shot(name: str, widget=None) -> None:
-        settle()
-        print(save_shot(app, win, out / f"{name}.png", widget))
+    live = LiveWindow(out, prepare=import_srgan)
+    loop, services, win, settle, shot = live.loop, live.services, live.win, live.settle, live.shot
 
     settle(0.8)
     shot("01-empty-window")
@@ -169,12 +150,7 @@ def main(argv: list[str]) -> int:
     shot("16-upscale-dialog", win.upscale_dialog)
     win.upscale_dialog.reject()
 
-    for d in win.documents():
-        d.modified = False  # no unsaved-changes prompt on the way out
-    win.close()
-    services.shutdown()
-    app.processEvents()
-    loop.close()
+    live.close()
     return 0
 
 

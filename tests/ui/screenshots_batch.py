@@ -10,60 +10,36 @@ mask is being painted (editing goes on), then after Cancel and after Resume has 
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display, save_shot  # noqa: E402
+from xvfb import LiveWindow, prepare_output  # noqa: E402
 
 PHOTO = REPO.parent / "shared" / "data" / "inpaint" / "iopaint" / "assets" / "unwant_person.jpg"
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_display(__file__, str(out))
-    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))
-    sys.path.insert(0, str(REPO))
+    out = prepare_output(argv[0], __file__, REPO)
     sys.path.insert(0, str(REPO / "tests" / "bench"))
 
-    import asyncio
     import time
 
-    import qasync
     from bench_batch import make_photos
     from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtWidgets import QApplication
 
-    from editor.app import build_services
-    from editor.core.settings import Settings
     from editor.infer.jobs import JobState
     from editor.ui.batch_dialog import BatchDialog
     from editor.ui.batch_job import BatchJob
-    from editor.ui.main_window import MainWindow
     from tests.ui.qt_helpers import send_mouse
 
     work = Path(tempfile.mkdtemp(prefix="lucid-batch-shots-"))
     src = work / "catalogue"
     make_photos(src, 120, 64)
-    app = QApplication(["lucid-screenshots"])
-    loop = qasync.QEventLoop(app, already_running=False)
-    asyncio.set_event_loop(loop)
-    services = build_services(Settings())
-    win = MainWindow(services=services)
-    win.resize(1560, 960)
-    win.move(20, 20)
-    win.show()
-
-    def settle(seconds: float = 0.3) -> None:
-        loop.run_until_complete(asyncio.sleep(seconds))
-
-    def shot(name: str, widget=None) -> None:
-        settle()
-        print(save_shot(app, win, out / f"{name}.png", widget), flush=True)
+    live = LiveWindow(out)
+    win, settle, shot = live.win, live.settle, live.shot
 
     settle(0.8)
     win.open_paths([PHOTO])
@@ -111,9 +87,7 @@ def main(argv: list[str]) -> int:
         settle(0.3)
     shot("05-jobs-panel-resumed-done", win.docks["Jobs"])
     print(f"batch: {job.state.value}; {job.summary and job.summary['text']}")
-    doc.modified = False
-    win.close()
-    services.shutdown()
+    live.close()
     return 0 if job.state is JobState.DONE else 1
 
 

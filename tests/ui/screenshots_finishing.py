@@ -11,13 +11,12 @@ panel (layers_adjustment_mask.png, and layers_adjustment_effect.png without the 
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
+from xvfb import prepare_output, save_shot  # noqa: E402  (a script beside this one, not a package)
 
 PHOTO = REPO.parent / "shared" / "data" / "sr" / "realesrgan_inputs" / "ADE_val_00000114.jpg"
 TILT = -2.0  # on top of the photo's own lean
@@ -27,11 +26,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__)
         return 2
-    out = Path(argv[0]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_display(__file__, str(out))
-    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))
-    sys.path.insert(0, str(REPO))
+    out = prepare_output(argv[0], __file__, REPO)
 
     import numpy as np
     from PySide6.QtCore import QPointF, Qt

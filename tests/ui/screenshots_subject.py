@@ -9,13 +9,12 @@ Select → Person on Set5 "woman", and Latent Edit's Find face with its points.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
+from xvfb import LiveWindow, prepare_output  # noqa: E402  (a script beside this one, not a package)
 
 SHARED = REPO.parent / "shared" / "data"
 MAN = SHARED / "matting" / "bgmv2_pair" / "test_fg.jpg"
@@ -26,37 +25,14 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__)
         return 2
-    out = Path(argv[0]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_display(__file__, str(out))
-    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))
-    sys.path.insert(0, str(REPO))
+    out = prepare_output(argv[0], __file__, REPO)
 
     import asyncio
 
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    from editor.app import build_services
-    from editor.core.settings import Settings
-    from editor.ui.main_window import MainWindow
     from tests.segment.mp_helpers import LASSO
 
-    app = QApplication(["lucid-screenshots"])
-    loop = qasync.QEventLoop(app, already_running=False)
-    asyncio.set_event_loop(loop)
-    services = build_services(Settings())
-    win = MainWindow(services=services)
-    win.resize(1560, 960)
-    win.move(20, 20)
-    win.show()
-
-    def settle(seconds: float = 0.5) -> None:
-        loop.run_until_complete(asyncio.sleep(seconds))
-
-    def shot(name: str, widget=None) -> None:
-        settle()
-        print(save_shot(app, win, out / f"{name}.png", widget))
+    live = LiveWindow(out, settle_s=0.5)
+    loop, win, settle, shot = live.loop, live.win, live.settle, live.shot
 
     def finish(coro, limit: float = 600.0):
         return loop.run_until_complete(asyncio.wait_for(coro, limit))
@@ -87,12 +63,7 @@ def main(argv: list[str]) -> int:
     win.current_doc().clear_selection()
     finish(latent.find_face())
     shot("20-4-latent-find-face")
-    for d in win.documents():
-        d.modified = False  # no unsaved-changes prompt on the way out
-    win.close()
-    services.shutdown()
-    app.processEvents()
-    loop.close()
+    live.close()
     return 0
 
 

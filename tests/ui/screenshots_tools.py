@@ -14,14 +14,13 @@ Without an X display the script installs Xvfb if needed (apt-get) and re-runs it
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from xvfb import ensure_display, save_shot  # noqa: E402  (a script beside this one, not a package)
+from xvfb import prepare_output, save_shot  # noqa: E402  (a script beside this one, not a package)
 
 SHARED = REPO.parent / "shared" / "data"
 LEMUR = SHARED / "matting" / "pymatting" / "lemur"
@@ -37,11 +36,7 @@ def main(argv: list[str]) -> int:
     if len(argv) > 1:
         print(__doc__)
         return 2
-    out = Path(argv[0] if argv else DEFAULT_OUT).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_display(__file__, str(out))
-    os.environ.setdefault("LUCID_CONFIG_DIR", str(out / ".config"))  # leave the user's settings alone
-    sys.path.insert(0, str(REPO))
+    out = prepare_output(argv[0] if argv else DEFAULT_OUT, __file__, REPO)
 
     import asyncio
 
