@@ -12,16 +12,24 @@ from editor.infer.inpaint.patchmatch import fill
 def test_same_fill_with_one_thread_and_with_all(textured) -> None:
     img, mask = textured
     hole = mask > 0
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = fill(img, hole, seed=5)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = fill(img, hole, seed=5)
-    finally:
-        numba.set_num_threads(before)
+    one = fill(img, hole, seed=5, threads=1)
+    many = fill(img, hole, seed=5, threads=numba.config.NUMBA_NUM_THREADS)
     assert np.array_equal(one, many)
     assert np.array_equal(one[~hole], img[~hole]) and not np.array_equal(one[hole], img[hole])
+
+
+def test_the_fill_leaves_a_core_for_the_gui_and_restores_numbas_setting(textured, monkeypatch) -> None:
+    """By default the kernels run on cores − 1 threads (the torch worker's policy; on a busy 2-core
+    machine two spinning OpenMP threads made the fill 3× slower), and the caller's setting comes back."""
+    from editor.infer import device
+
+    img, mask = textured
+    seen: list[int] = []
+    monkeypatch.setattr(device, "default_cpu_threads", lambda: 1)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    fill(img, mask > 0, seed=5, progress=lambda _p: seen.append(numba.get_num_threads()))
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
 
 
 def test_vectorised_distance_matches_a_plain_sum() -> None:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, no_progress
+from editor.infer.device import numba_threads
 from editor.infer.inpaint import _nnf
 from editor.infer.inpaint.classical import diffuse
 
@@ -162,8 +163,18 @@ def fill(
     params: PatchMatchParams | None = None,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
-    """Fill `hole` (bool H×W) in an H×W×3 float32 image; pixels outside the hole are returned unchanged."""
+    """Fill `hole` (bool H×W) in an H×W×3 float32 image; pixels outside the hole are returned unchanged.
+
+    `threads`: numba threads for the kernels (default: the worker policy, cores − 1); any count gives
+    the same result."""
+    with numba_threads(threads):
+        return _fill(image, hole, seed=seed, params=params, progress=progress, cancel=cancel)
+
+
+def _fill(image: np.ndarray, hole: np.ndarray, *, seed: int, params: PatchMatchParams | None,
+          progress: ProgressFn, cancel: CancelToken | None) -> np.ndarray:
     prm = params or PatchMatchParams()
     p = prm.patch // 2
     rgb0 = np.ascontiguousarray(image[..., :3], dtype=np.float32)
