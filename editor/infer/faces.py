@@ -7,7 +7,8 @@ side, centred on the box and rotated so the eyes are level; it is resampled from
 photo to 192×192 ([0, 1]) for the mesh, whose points are mapped back through the same rotation.
 The mesh is then run again in the square MediaPipe's tracker derives from the mesh itself (eye
 corners 33 → 263 level, the points' bounding box × 1.5) until that square stops moving: the
-detector's box is off-centre on profiles and small faces, the tracking square is not.
+detector's box is often off-centre on turned and small faces, the tracking square fits the mesh. (On a
+true profile it turns with the mesh's guess at the hidden eye, which can then drift: Set5 head's.)
 An eye's centre is the middle of its visible opening (halfway between its corners, and there
 halfway between the lids), the mouth's the middle of the line where the lips meet (halfway between
 the inner lip corners, and there halfway between the inner lips): measured along the mesh's own
