@@ -2,10 +2,17 @@
 
 Detection letterboxes the photo into a 128×128 square (values in [-1, 1]), decodes the 896 SSD
 anchors (x, y, w, h and six keypoints, scale 128), keeps scores ≥ 0.5 and merges overlaps by
-weighted non-maximum suppression (IoU 0.3). Each face's crop is a square 1.5× the box's longer
-side, centred on the box and rotated so the eyes are level; it is resampled to 192×192 ([0, 1])
-for the mesh, whose points are mapped back through the same rotation. Eye centres are the means
-of each eye's contour points and the mouth centre the mean of the lip corners and mid-lips.
+weighted non-maximum suppression (IoU 0.3). Each face's first crop is a square 1.5× the box's longer
+side, centred on the box and rotated so the eyes are level; it is resampled from the full-resolution
+photo to 192×192 ([0, 1]) for the mesh, whose points are mapped back through the same rotation.
+The mesh is then run again in the square MediaPipe's tracker derives from the mesh itself (eye
+corners 33 → 263 level, the points' bounding box × 1.5) until that square stops moving: the
+detector's box is often off-centre on turned and small faces, the tracking square fits the mesh. (On a
+true profile it turns with the mesh's guess at the hidden eye, which can then drift: Set5 head's.)
+An eye's centre is the middle of its visible opening (halfway between its corners, and there
+halfway between the lids), the mouth's the middle of the line where the lips meet (halfway between
+the inner lip corners, and there halfway between the inner lips): measured along the mesh's own
+contours, so a turned face's foreshortened half does not pull the point (as a mean of points would).
 All geometry is numpy; the networks are the converted TFLite graphs (`archs.tflite_graph`).
 """
 
@@ -24,18 +31,24 @@ DET_SIZE, MESH_SIZE = 128, 192
 MIN_SCORE, NMS_IOU = 0.5, 0.3
 ROI_SCALE = 1.5
 MIN_PRESENCE = 0.1
-# Eye contours of the 468-point mesh (MediaPipe's FACEMESH_RIGHT_EYE / FACEMESH_LEFT_EYE points).
-EYE_A = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
-EYE_B = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
-MOUTH = (61, 291, 13, 14)  # outer lip corners, inner upper and lower lip middles
+MAX_PASSES, ROI_STILL = 4, 0.01  # tracking passes; "still" = centre and side move < 1 % of the side
+# Openings of the 468-point mesh (MediaPipe's FACEMESH_RIGHT_EYE / LEFT_EYE / LIPS), each as an upper and
+# a lower contour from one corner to the other: the subject's right eye, left eye, inner lips.
+EYE_A = ((33, 246, 161, 160, 159, 158, 157, 173, 133), (33, 7, 163, 144, 145, 153, 154, 155, 133))
+EYE_B = ((263, 466, 388, 387, 386, 385, 384, 398, 362), (263, 249, 390, 373, 374, 380, 381, 382, 362))
+LIPS = (
+    (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308),
+    (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308),
+)
+Point = tuple[float, float]
 
 
 @dataclass
 class Face:
     box: tuple[float, float, float, float]  # x, y, w, h in image pixels
     score: float
-    eyes: tuple[tuple[float, float], tuple[float, float]]  # image-left eye first
-    mouth: tuple[float, float]
+    eyes: tuple[Point, Point]  # image-left eye first
+    mouth: Point
     landmarks: np.ndarray = field(repr=False)  # 468×3 (x, y in pixels; z relative)
     presence: float = 1.0
 
@@ -219,31 +232,67 @@ def mesh_in(model: Any, image: np.ndarray, centre: np.ndarray, side: float, angl
     return np.concatenate([xy, z], 1), presence
 
 
-def landmarks(model: Any, image: np.ndarray, det: np.ndarray, refine: int = 0) -> tuple[np.ndarray, float]:
-    """The mesh of one detection: first in the detection's square (as MediaPipe's first frame), then
-    `refine` times in the square MediaPipe derives from the mesh itself (its tracking ROI: level
-    eye corners 33 → 263, the points' bounding box × 1.5), keeping the most confident answer."""
+def mesh_roi(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """MediaPipe's tracking square from a mesh (face_landmarks_to_roi): rotation that levels the eye
+    corners 33 → 263, the points' bounding box in that level frame, its longer side × 1.5."""
+    pts = points[:, :2]
+    angle = _rotation(pts[33], pts[263])
+    rot = np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
+    local = (pts - pts.mean(0)) @ rot.T  # into the face's level frame
+    lo, hi = local.min(0), local.max(0)
+    return pts.mean(0) + ((lo + hi) / 2) @ rot, ROI_SCALE * float(max(hi - lo)), angle
+
+
+def landmarks(
+    model: Any, image: np.ndarray, det: np.ndarray, passes: int = MAX_PASSES
+) -> tuple[np.ndarray, float]:
+    """The mesh of one detection: first in the detection's square (MediaPipe's first frame), then up to
+    `passes` times in the tracking square of the previous mesh (`mesh_roi`, MediaPipe's next frame),
+    until that square moves less than ROI_STILL of its side. A pass whose face-presence score falls
+    below MIN_PRESENCE is not taken."""
     x0, y0, x1, y1 = det[:4]
     kps = det[4:].reshape(6, 2)
-    best = mesh_in(
-        model,
-        image,
-        np.array([(x0 + x1) / 2, (y0 + y1) / 2]),
-        ROI_SCALE * max(x1 - x0, y1 - y0),
-        _rotation(kps[0], kps[1]),
-    )
-    for _ in range(refine):
-        pts = best[0][:, :2]
-        angle = _rotation(pts[33], pts[263])
-        rot = np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
-        local = (pts - pts.mean(0)) @ rot.T  # into the face's level frame
-        lo, hi = local.min(0), local.max(0)
-        centre = pts.mean(0) + ((lo + hi) / 2) @ rot
-        again = mesh_in(model, image, centre, ROI_SCALE * float(max(hi - lo)), angle)
-        if again[1] < best[1]:
+    centre, side = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), ROI_SCALE * max(x1 - x0, y1 - y0)
+    best = mesh_in(model, image, centre, side, _rotation(kps[0], kps[1]))
+    for _ in range(passes):
+        new_centre, new_side, angle = mesh_roi(best[0])
+        again = mesh_in(model, image, new_centre, new_side, angle)
+        if again[1] < MIN_PRESENCE:
             break
         best = again
+        moved = max(float(np.hypot(*(new_centre - centre))), abs(new_side - side)) / new_side
+        centre, side = new_centre, new_side
+        if moved < ROI_STILL:
+            break
     return best
+
+
+def opening_centre(points: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...]) -> np.ndarray:
+    """The middle of an opening bounded by two contours that share their end points (the corners):
+    halfway between the corners along the line joining them, and there halfway between the contours."""
+    up, lo = points[list(upper), :2], points[list(lower), :2]
+    c0, c1 = up[0], up[-1]
+    length = float(np.hypot(*(c1 - c0)))
+    if length < 1e-6:
+        return (c0 + c1) / 2
+    axis = (c1 - c0) / length
+    return (_crossing(up, c0, axis, length / 2) + _crossing(lo, c0, axis, length / 2)) / 2
+
+
+def _crossing(poly: np.ndarray, origin: np.ndarray, axis: np.ndarray, at: float) -> np.ndarray:
+    """Where the polyline first crosses the perpendicular to `axis` at distance `at` from `origin`."""
+    t = (poly - origin) @ axis
+    for i in range(len(t) - 1):
+        if (t[i] - at) * (t[i + 1] - at) <= 0 and t[i] != t[i + 1]:
+            return poly[i] + (at - t[i]) / (t[i + 1] - t[i]) * (poly[i + 1] - poly[i])
+    return poly[int(np.argmin(np.abs(t - at)))]
+
+
+def face_points(mesh: np.ndarray) -> tuple[tuple[Point, Point], Point]:
+    """Both eye centres (image-left first) and the mouth centre of a mesh, in image pixels."""
+    eyes = sorted(tuple(map(float, opening_centre(mesh, *eye))) for eye in (EYE_A, EYE_B))
+    mouth = opening_centre(mesh, *LIPS)
+    return (eyes[0], eyes[1]), (float(mouth[0]), float(mouth[1]))  # type: ignore[return-value]
 
 
 def find_faces(model: Any, image: np.ndarray, *, max_faces: int = 8) -> list[Face]:
@@ -253,15 +302,14 @@ def find_faces(model: Any, image: np.ndarray, *, max_faces: int = 8) -> list[Fac
         mesh, presence = landmarks(model, image, det)
         if presence < MIN_PRESENCE:
             continue  # the detector's box holds no face the mesh model accepts
-        eyes = sorted((tuple(mesh[list(EYE_A), :2].mean(0)), tuple(mesh[list(EYE_B), :2].mean(0))))
-        mouth = tuple(mesh[list(MOUTH), :2].mean(0))
+        eyes, mouth = face_points(mesh)
         x0, y0, x1, y1 = (float(v) for v in det[:4])
         faces.append(
             Face(
                 box=(x0, y0, x1 - x0, y1 - y0),
                 score=score,
-                eyes=(tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))),  # type: ignore[arg-type]
-                mouth=(float(mouth[0]), float(mouth[1])),
+                eyes=eyes,
+                mouth=mouth,
                 landmarks=mesh,
                 presence=presence,
             )
