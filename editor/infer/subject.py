@@ -62,6 +62,17 @@ def subject_model(store: ModelStore, subject: str) -> str:
     return PERSON_MODEL
 
 
+def installed_subject_model(store: ModelStore | None, subject: str) -> str | None:
+    """`subject_model`'s choice when it is installed, else None (the UI greys its command out)."""
+    if store is None:
+        return None
+    try:
+        model_id = subject_model(store, subject)
+        return model_id if store.get(model_id).installed else None
+    except LucidError:
+        return None
+
+
 def _preference(manifest: Any) -> float:
     value = manifest.get(PREFERENCE_KEY, 0)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0

@@ -234,7 +234,8 @@ def _install_random(models_dir: Path, tmp: Path, model_id: str, net: torch.nn.Mo
 @pytest.mark.slow
 def test_auto_subject_prefers_isnet_when_installed(tmp_path: Path, capsys) -> None:
     """With u2netp installed, "auto" is u2netp; once isnet-general-use is installed too it wins, for the
-    store choice, Select → Subject and `lucid segment --subject auto` (which then runs it)."""
+    store choice, Select → Subject, Matte's Auto subject and `lucid segment --subject auto` (which then
+    runs it)."""
     import os
 
     from PIL import Image
@@ -250,10 +251,12 @@ def test_auto_subject_prefers_isnet_when_installed(tmp_path: Path, capsys) -> No
     assert subject_model(ModelStore(), "person") != MODEL_ID
 
     pytest.importorskip("PySide6")
+    from editor.ui.ai.matte_panel import MattePanel
     from editor.ui.ai.subject_select import SubjectSelect
 
-    menu = SimpleNamespace(controller=SimpleNamespace(store=ModelStore()))
-    assert SubjectSelect.model_for(menu, "auto") == MODEL_ID
+    ui = SimpleNamespace(controller=SimpleNamespace(store=ModelStore()))
+    assert SubjectSelect.model_for(ui, "auto") == MODEL_ID  # Select → Subject
+    assert MattePanel._subject_model(ui) == MODEL_ID  # Matte → Auto subject
 
     image = tmp_path / "photo.png"
     Image.fromarray((np.random.default_rng(1).random((48, 64, 3)) * 255).astype(np.uint8)).save(image)
