@@ -5,8 +5,8 @@ that the safe loader can check and that runs on Lucid's reviewed modules (`archs
 `archs.isnet`), not a torch graph generated from whatever the file contains. We read the graph as data
 (`onnx.load`, no runtime, no external data), take the Conv nodes in execution order — the exporter
 writes nodes in the order the network ran — and pair them with the convolutions of our module in the
-order *it* runs them (recorded once with forward hooks), checking every kernel shape, stride, dilation
-and group count. Initializer names play no part, so exports that keep torch's parameter names and
+order *it* runs them (recorded once with forward hooks), checking every kernel shape, stride, dilation,
+padding and group count. Initializer names play no part, so exports that keep torch's parameter names and
 anonymous ones (BN folded, constants renamed) read the same. A BatchNormalization after a conv fills
 that block's BN; when the exporter folded BN into the conv (the usual case) the BN becomes an exact
 identity. Any mismatch in count or geometry is a clear error, never a half-loaded model.
@@ -29,12 +29,15 @@ class OnnxFormatError(InferenceError):
     """The ONNX file is damaged or is not a network Lucid's architectures can take."""
 
 
-def _geometry(node: Any) -> tuple[tuple[int, ...], tuple[int, ...], int]:
-    """(strides, dilations, group) of an ONNX Conv node, with ONNX's defaults."""
+def _geometry(node: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int]:
+    """(strides, dilations, pads, group) of an ONNX Conv node, with ONNX's defaults (a file that pads
+    by `auto_pad` gives pads None and so matches no module of ours)."""
     attrs = {a.name: a for a in node.attribute}
     strides = tuple(attrs["strides"].ints) if "strides" in attrs else (1, 1)
     dilations = tuple(attrs["dilations"].ints) if "dilations" in attrs else (1, 1)
-    return strides, dilations, int(attrs["group"].i) if "group" in attrs else 1
+    auto_pad = attrs["auto_pad"].s.decode() if "auto_pad" in attrs else "NOTSET"
+    pads = (tuple(attrs["pads"].ints) if "pads" in attrs else (0, 0, 0, 0)) if auto_pad == "NOTSET" else None
+    return strides, dilations, pads, int(attrs["group"].i) if "group" in attrs else 1
 
 
 def read_convs(path: Path) -> list[dict[str, Any]]:
@@ -105,7 +108,7 @@ def conv_order(model: Any) -> list[str]:
 
 def _fits(net: Any, convs: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]] | None:
     """(conv names in run order, modules) when every ONNX conv matches `net`'s conv at the same
-    position in kernel shape, stride, dilation and groups; None otherwise."""
+    position in kernel shape, stride, dilation, padding and groups; None otherwise."""
     modules = dict(net.named_modules())
     order = conv_order(net)
     if len(order) != len(convs):
@@ -113,7 +116,7 @@ def _fits(net: Any, convs: list[dict[str, Any]]) -> tuple[list[str], dict[str, A
     for name, c in zip(order, convs, strict=True):
         m = modules[name]
         if (tuple(m.weight.shape) != c["weight"].shape
-                or c["geometry"] != (tuple(m.stride), tuple(m.dilation), m.groups)):
+                or c["geometry"] != (tuple(m.stride), tuple(m.dilation), tuple(m.padding) * 2, m.groups)):
             return None
     return order, modules
 
@@ -166,7 +169,7 @@ def u2net_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
 def isnet_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """An IS-Net state dict from the ONNX convolutions. The widths are read off the kernels in the
     order the network runs (conv_in, then each RSU-L's 2·L convs, then six sides) and every kernel,
-    stride and dilation is then checked against the module built from them."""
+    stride, dilation and padding is then checked against the module built from them."""
     from editor.infer.archs.isnet import ISNetDIS
     from editor.infer.archs.u2net import DECODER, ENCODER
 
@@ -189,7 +192,7 @@ def isnet_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     try:  # kernels read off another network give widths that do not chain: the trial run fails
         net = ISNetDIS(widths, in_ch=int(stem.shape[1]), out_ch=int(side.shape[0])).eval()
         fit = _fits(net, convs)
-    except RuntimeError:
+    except (RuntimeError, ValueError):
         fit = None
     if fit is None:
         raise refused
