@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 PERSON_MODEL = "mediapipe-selfie-segmentation"
 FACE_MODEL = "mediapipe-face-mesh"
 SUBJECTS = ("person", "auto")
+PREFERENCE_KEY = "subject_preference"  # manifest key: the higher, the sooner "auto" picks the model
 GRABCUT_MAX_SIDE = 640  # GrabCut's graph cut is slow on megapixels; the matte refines the edge anyway
 GRABCUT_ITERATIONS = 5
 
@@ -46,18 +47,35 @@ def rgb_and_model(request: Request, progress: ProgressFn, cancel: CancelToken, *
 
 
 def subject_model(store: ModelStore, subject: str) -> str:
-    """The model id for a subject kind: "person" → MediaPipe's person model; "auto" → the installed
-    general salient-object model (u2netp, isnet…), else the person model."""
+    """The model id for a subject kind: "person" → MediaPipe's person model; "auto" → the best installed
+    general salient-object model, else the person model. "Best" is the manifest's `subject_preference`
+    (higher first: isnet-general-use's edges beat u2netp's), then a `default` model, then the id."""
     if subject not in SUBJECTS:
         raise LucidError(f"Unknown subject '{subject}'. Choose {' or '.join(SUBJECTS)}.")
     if subject == "auto":
         general = [
             i for i in store.list() if i.task == "salient" and i.installed and i.manifest.commercial_use
         ]
-        general.sort(key=lambda i: (not i.manifest.default, i.id))
+        general.sort(key=lambda i: (-_preference(i.manifest), not i.manifest.default, i.id))
         if general:
             return general[0].id
     return PERSON_MODEL
+
+
+def installed_subject_model(store: ModelStore | None, subject: str) -> str | None:
+    """`subject_model`'s choice when it is installed, else None (the UI greys its command out)."""
+    if store is None:
+        return None
+    try:
+        model_id = subject_model(store, subject)
+        return model_id if store.get(model_id).installed else None
+    except LucidError:
+        return None
+
+
+def _preference(manifest: Any) -> float:
+    value = manifest.get(PREFERENCE_KEY, 0)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def band_px(shape: tuple[int, ...], fraction: float = 0.01) -> int:

@@ -17,7 +17,7 @@ from editor.infer.subject import PERSON_MODEL, band_px, subject_model  # noqa: E
 
 
 def _info(mid: str, task: str, installed: bool, default: bool = True, commercial: bool = True):
-    m = SimpleNamespace(default=default, commercial_use=commercial)
+    m = SimpleNamespace(default=default, commercial_use=commercial, get=lambda _key, fallback=None: fallback)
     return SimpleNamespace(id=mid, task=task, installed=installed, manifest=m)
 
 

@@ -54,10 +54,13 @@ def env(window):
             return salient
         return real_tasks(name)
 
+    manifest = SimpleNamespace(default=True, commercial_use=True, get=lambda _key, fallback=None: fallback)
+    u2netp = SimpleNamespace(id="u2netp", task="salient", installed=True, manifest=manifest)
     store = SimpleNamespace(
-        default_for=lambda task: SimpleNamespace(id="u2netp", installed=True) if task == "salient" else None,
+        default_for=lambda task: u2netp if task == "salient" else None,
+        get=lambda model_id: u2netp if model_id == "u2netp" else SimpleNamespace(installed=False),
         path=lambda model_id: (_ for _ in ()).throw(LucidError("no file")),
-        list=lambda: [],
+        list=lambda: [u2netp],
     )
     with ai_controller(window, resolver, store) as controller:
         window.add_document(doc)

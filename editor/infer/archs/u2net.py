@@ -50,7 +50,8 @@ class REBNCONV(nn.Module):
         return self.relu_s1(self.bn_s1(self.conv_s1(x)))
 
 
-def _up_like(x: Tensor, like: Tensor) -> Tensor:
+def up_like(x: Tensor, like: Tensor) -> Tensor:
+    """Bilinear resize of `x` to `like`'s size (half-pixel centres, as upstream's `_upsample_like`)."""
     return F.interpolate(x, size=like.shape[2:], mode="bilinear", align_corners=False)
 
 
@@ -85,8 +86,44 @@ class RSU(nn.Module):
             skip = skips[i - 1]
             hx = getattr(self, f"rebnconv{i}d")(torch.cat((hx, skip), 1))
             if not self.dilated and i > 1:
-                hx = _up_like(hx, skips[i - 2])
+                hx = up_like(hx, skips[i - 2])
         return hx + hxin
+
+
+def nested_features(net: nn.Module, x: Tensor) -> list[Tensor]:
+    """The nested U-structure shared by U²-Net and IS-Net: stages stage1..stage6 (pooled between),
+    then stage5d..stage1d on the upsampled deeper map concatenated with the skip. Returns the
+    features the side outputs read, side1 first: [stage1d, stage2d, stage3d, stage4d, stage5d, stage6]."""
+    enc: list[Tensor] = []
+    hx = x
+    for idx, (name, _, _) in enumerate(ENCODER):
+        hx = getattr(net, name)(hx)
+        enc.append(hx)
+        if idx < len(ENCODER) - 1:
+            hx = F.max_pool2d(hx, 2, stride=2, ceil_mode=True)
+    dec: list[Tensor] = []
+    for j, (name, _, _) in enumerate(DECODER):
+        skip = enc[len(ENCODER) - 2 - j]  # hx5, hx4, ..., hx1
+        hx = getattr(net, name)(torch.cat((up_like(hx, skip), skip), 1))
+        dec.append(hx)
+    return [*dec[::-1], enc[-1]]
+
+
+def add_stages(net: nn.Module, widths: Mapping[str, tuple[int, int, int]]) -> None:
+    """stage1..stage6 and stage5d..stage1d, RSU blocks with `widths[name] = (in, mid, out)`."""
+    for name, height, dilated in ENCODER + DECODER:
+        net.add_module(name, RSU(height, *widths[name], dilated=dilated))
+
+
+def add_sides(net: nn.Module, widths: Mapping[str, tuple[int, int, int]], out_ch: int) -> None:
+    """side1..side6: a 3×3 conv to `out_ch` on each feature `nested_features` returns."""
+    for i, name in enumerate(("stage1d", "stage2d", "stage3d", "stage4d", "stage5d", "stage6"), start=1):
+        net.add_module(f"side{i}", nn.Conv2d(widths[name][2], out_ch, 3, padding=1))
+
+
+def side_maps(net: nn.Module, feats: list[Tensor]) -> list[Tensor]:
+    """The side convs in upstream's order (side1 … side6), logits at each feature's own size."""
+    return [getattr(net, f"side{i}")(f) for i, f in enumerate(feats, start=1)]
 
 
 class U2Net(nn.Module):
@@ -97,38 +134,13 @@ class U2Net(nn.Module):
     ):
         super().__init__()
         self.side_outputs = side_outputs
-        for name, height, dilated in ENCODER + DECODER:
-            self.add_module(name, RSU(height, *widths[name], dilated=dilated))
-        side_in = [
-            widths["stage1d"][2],
-            widths["stage2d"][2],
-            widths["stage3d"][2],
-            widths["stage4d"][2],
-            widths["stage5d"][2],
-            widths["stage6"][2],
-        ]
-        for i, ch in enumerate(side_in, start=1):
-            self.add_module(f"side{i}", nn.Conv2d(ch, out_ch, 3, padding=1))
+        add_stages(self, widths)
+        add_sides(self, widths, out_ch)
         self.outconv = nn.Conv2d(6 * out_ch, out_ch, 1)
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, ...]:
-        enc: list[Tensor] = []
-        hx = x
-        for idx, (name, _, _) in enumerate(ENCODER):
-            hx = getattr(self, name)(hx)
-            enc.append(hx)
-            if idx < len(ENCODER) - 1:
-                hx = F.max_pool2d(hx, 2, stride=2, ceil_mode=True)
-        dec: list[Tensor] = [enc[-1]]  # hx6
-        hx = enc[-1]
-        for j, (name, _, _) in enumerate(DECODER):
-            skip = enc[len(ENCODER) - 2 - j]  # hx5, hx4, ..., hx1
-            hx = getattr(self, name)(torch.cat((_up_like(hx, skip), skip), 1))
-            dec.append(hx)
-        # side1 uses stage1d, ..., side5 uses stage5d, side6 uses stage6
-        feats = [dec[5], dec[4], dec[3], dec[2], dec[1], dec[0]]
-        sides = [getattr(self, f"side{i}")(f) for i, f in enumerate(feats, start=1)]
-        sides = [sides[0]] + [_up_like(s, sides[0]) for s in sides[1:]]
+        sides = side_maps(self, nested_features(self, x))
+        sides = [sides[0]] + [up_like(s, sides[0]) for s in sides[1:]]
         fused = self.outconv(torch.cat(sides, 1))
         if self.side_outputs:
             return tuple(torch.sigmoid(t) for t in [fused, *sides])
@@ -141,6 +153,23 @@ def u2netp_widths() -> dict[str, tuple[int, int, int]]:
     w["stage1"] = (3, 16, 64)
     w.update({name: (128, 16, 64) for name, _, _ in DECODER})
     return w
+
+
+def u2net_full_widths() -> dict[str, tuple[int, int, int]]:
+    """The full published U²-Net (44 M parameters, about 176 MB); IS-Net's stages have these widths too."""
+    return {
+        "stage1": (3, 32, 64),
+        "stage2": (64, 32, 128),
+        "stage3": (128, 64, 256),
+        "stage4": (256, 128, 512),
+        "stage5": (512, 256, 512),
+        "stage6": (512, 256, 512),
+        "stage5d": (1024, 256, 512),
+        "stage4d": (1024, 128, 256),
+        "stage3d": (512, 64, 128),
+        "stage2d": (256, 32, 64),
+        "stage1d": (128, 16, 64),
+    }
 
 
 def detect(state: StateDict) -> bool:
@@ -165,12 +194,18 @@ def widths_of(state: StateDict) -> dict[str, tuple[int, int, int]]:
 def build(state: StateDict) -> U2Net:
     """Build with widths read from the state dict and load the weights strictly."""
     model = U2Net(widths_of(state), out_ch=int(state["outconv.weight"].shape[0]))
+    load_strict(model, state)
+    return model
+
+
+def load_strict(model: nn.Module, state: StateDict) -> None:
+    """Load every weight (strict), tolerating checkpoints saved before BN counted batches; eval mode."""
     full = dict(state)
-    for key in model.state_dict():  # tolerate checkpoints saved before BN counted batches
+    for key in model.state_dict():
         if key.endswith("num_batches_tracked") and key not in full:
             full[key] = torch.tensor(0, dtype=torch.long)
     model.load_state_dict(full, strict=True)
-    return model.eval()
+    model.eval()
 
 
 def _register() -> None:

@@ -1,13 +1,15 @@
-"""ONNX → safetensors for Lucid's own architectures (today: U²-Net / U²-Netp, as rembg publishes them).
+"""ONNX → safetensors for Lucid's own architectures (U²-Net / U²-Netp and IS-Net, as rembg publishes them).
 
 Why `onnx` (reading initializers) rather than `onnx2torch`: the result must be a plain state dict
-that the safe loader can check and that runs on Lucid's reviewed U²-Net module, not a torch graph
-generated from whatever the file contains. We read the graph as data (`onnx.load`, no runtime, no
-external data), take the Conv nodes in execution order — the exporter writes nodes in the order the
-network ran — and pair them with the convolutions of our module in the order *it* runs them
-(recorded once with forward hooks), checking every kernel shape. A BatchNormalization after a conv
-fills that block's BN; when the exporter folded BN into the conv (the usual case) the BN becomes an
-exact identity. Any mismatch in count or shape is a clear error, never a half-loaded model.
+that the safe loader can check and that runs on Lucid's reviewed modules (`archs.u2net`,
+`archs.isnet`), not a torch graph generated from whatever the file contains. We read the graph as data
+(`onnx.load`, no runtime, no external data), take the Conv nodes in execution order — the exporter
+writes nodes in the order the network ran — and pair them with the convolutions of our module in the
+order *it* runs them (recorded once with forward hooks), checking every kernel shape, stride, dilation,
+padding and group count. Initializer names play no part, so exports that keep torch's parameter names and
+anonymous ones (BN folded, constants renamed) read the same. A BatchNormalization after a conv fills
+that block's BN; when the exporter folded BN into the conv (the usual case) the BN becomes an exact
+identity. Any mismatch in count or geometry is a clear error, never a half-loaded model.
 """
 
 from __future__ import annotations
@@ -21,27 +23,24 @@ import numpy as np
 from editor.infer.api import InferenceError
 
 BN_EPS = 1e-5
-#: Channel widths (in, mid, out) per stage of the full U²-Net (Qin et al. 2020, official code).
-U2NET_FULL = {
-    "stage1": (3, 32, 64),
-    "stage2": (64, 32, 128),
-    "stage3": (128, 64, 256),
-    "stage4": (256, 128, 512),
-    "stage5": (512, 256, 512),
-    "stage6": (512, 256, 512),
-    "stage5d": (1024, 256, 512),
-    "stage4d": (1024, 128, 256),
-    "stage3d": (512, 64, 128),
-    "stage2d": (256, 32, 64),
-    "stage1d": (128, 16, 64),
-}
 
 
 class OnnxFormatError(InferenceError):
     """The ONNX file is damaged or is not a network Lucid's architectures can take."""
 
 
-def read_convs(path: Path) -> list[dict[str, np.ndarray | None]]:
+def _geometry(node: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int]:
+    """(strides, dilations, pads, group) of an ONNX Conv node, with ONNX's defaults (a file that pads
+    by `auto_pad` gives pads None and so matches no module of ours)."""
+    attrs = {a.name: a for a in node.attribute}
+    strides = tuple(attrs["strides"].ints) if "strides" in attrs else (1, 1)
+    dilations = tuple(attrs["dilations"].ints) if "dilations" in attrs else (1, 1)
+    auto_pad = attrs["auto_pad"].s.decode() if "auto_pad" in attrs else "NOTSET"
+    pads = (tuple(attrs["pads"].ints) if "pads" in attrs else (0, 0, 0, 0)) if auto_pad == "NOTSET" else None
+    return strides, dilations, pads, int(attrs["group"].i) if "group" in attrs else 1
+
+
+def read_convs(path: Path) -> list[dict[str, Any]]:
     """Every Conv of the graph in node order: weight, bias and the BatchNormalization that follows."""
     import onnx
     from onnx import numpy_helper
@@ -65,7 +64,7 @@ def read_convs(path: Path) -> list[dict[str, np.ndarray | None]]:
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    convs = []
+    convs: list[dict[str, Any]] = []
     for node in graph.node:
         if node.op_type != "Conv":
             continue
@@ -74,7 +73,8 @@ def read_convs(path: Path) -> list[dict[str, np.ndarray | None]]:
                 f"{path.name}: a convolution's kernel is computed, not stored; unsupported."
             )
         bias = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        entry: dict[str, np.ndarray | None] = {"weight": inits[node.input[1]], "bias": bias, "bn": None}
+        entry: dict[str, Any] = {"weight": inits[node.input[1]], "bias": bias, "bn": None,
+                                 "geometry": _geometry(node)}
         nxt = consumers.get(node.output[0], [])
         if len(nxt) == 1 and nxt[0].op_type == "BatchNormalization":
             bn = nxt[0]
@@ -106,34 +106,35 @@ def conv_order(model: Any) -> list[str]:
     return order
 
 
-def u2net_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """A U²-Net(p) state dict from the ONNX convolutions, whichever size the kernels say it is."""
-    from editor.infer.archs.u2net import U2Net, u2netp_widths
+def _fits(net: Any, convs: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]] | None:
+    """(conv names in run order, modules) when every ONNX conv matches `net`'s conv at the same
+    position in kernel shape, stride, dilation, padding and groups; None otherwise."""
+    modules = dict(net.named_modules())
+    order = conv_order(net)
+    if len(order) != len(convs):
+        return None
+    for name, c in zip(order, convs, strict=True):
+        m = modules[name]
+        if (tuple(m.weight.shape) != c["weight"].shape
+                or c["geometry"] != (tuple(m.stride), tuple(m.dilation), tuple(m.padding) * 2, m.groups)):
+            return None
+    return order, modules
 
-    for widths in (u2netp_widths(), U2NET_FULL):
-        net = U2Net(widths).eval()
-        modules = dict(net.named_modules())
-        order = conv_order(net)
-        if len(order) != len(convs):
-            continue
-        if all(
-            tuple(modules[n].weight.shape) == c["weight"].shape for n, c in zip(order, convs, strict=True)
-        ):
-            break
-    else:
-        raise OnnxFormatError(
-            f"The ONNX graph's {len(convs)} convolutions do not match U²-Net or U²-Netp "
-            "(another network, or an export Lucid does not know)."
-        )
+
+def _state(net: Any, order: list[str], modules: dict[str, Any], convs: list[dict[str, Any]]
+           ) -> dict[str, np.ndarray]:
+    """`net`'s state dict with the ONNX convs (and their batch norms, folded or not) in place."""
     state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
     for name, c in zip(order, convs, strict=True):
         state[f"{name}.weight"] = c["weight"].astype(np.float32)
         out_ch = c["weight"].shape[0]
         state[f"{name}.bias"] = (c["bias"] if c["bias"] is not None else np.zeros(out_ch)).astype(np.float32)
-        parent = name.rsplit(".", 1)[0]
-        if parent + ".bn_s1" not in modules:
+        bn = name.rsplit(".", 1)[0] + ".bn_s1"
+        if bn not in modules:
+            if c["bn"] is not None:
+                raise OnnxFormatError(f"The ONNX graph has a batch norm after {name}, where the network has "
+                                      "none (an export Lucid does not know).")
             continue
-        bn = parent + ".bn_s1"
         if c["bn"] is not None:
             scale, shift, mean, var = c["bn"]
             var = var + (c["bn_eps"] - BN_EPS)  # our BN adds its own eps: keep the file's
@@ -150,7 +151,58 @@ def u2net_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     return state
 
 
-LAYOUTS: dict[str, Callable[[list[dict[str, Any]]], dict[str, np.ndarray]]] = {"u2net": u2net_state}
+def u2net_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """A U²-Net(p) state dict from the ONNX convolutions, whichever size the kernels say it is."""
+    from editor.infer.archs.u2net import U2Net, u2net_full_widths, u2netp_widths
+
+    for widths in (u2netp_widths(), u2net_full_widths()):
+        net = U2Net(widths).eval()
+        fit = _fits(net, convs)
+        if fit is not None:
+            return _state(net, *fit, convs)
+    raise OnnxFormatError(
+        f"The ONNX graph's {len(convs)} convolutions do not match U²-Net or U²-Netp "
+        "(another network, or an export Lucid does not know)."
+    )
+
+
+def isnet_state(convs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """An IS-Net state dict from the ONNX convolutions. The widths are read off the kernels in the
+    order the network runs (conv_in, then each RSU-L's 2·L convs, then six sides) and every kernel,
+    stride, dilation and padding is then checked against the module built from them."""
+    from editor.infer.archs.isnet import ISNetDIS
+    from editor.infer.archs.u2net import DECODER, ENCODER
+
+    expected = 1 + sum(2 * height for _, height, _ in ENCODER + DECODER) + 6
+    refused = OnnxFormatError(
+        f"The ONNX graph's {len(convs)} convolutions do not match IS-Net "
+        f"({expected} convolutions: a strided stem, RSU stages and six side outputs); another network, "
+        "or an export Lucid does not know."
+    )
+    if len(convs) != expected or any(c["weight"].ndim != 4 for c in convs):
+        raise refused
+    widths, i = {}, 1
+    for name, height, _ in ENCODER + DECODER:
+        w_in, w_mid = convs[i]["weight"], convs[i + 1]["weight"]
+        widths[name] = (int(w_in.shape[1]), int(w_mid.shape[0]), int(w_in.shape[0]))
+        i += 2 * height
+    stem, side = convs[0]["weight"], convs[-1]["weight"]
+    if widths["stage1"][0] != stem.shape[0]:
+        raise refused
+    try:  # kernels read off another network give widths that do not chain: the trial run fails
+        net = ISNetDIS(widths, in_ch=int(stem.shape[1]), out_ch=int(side.shape[0])).eval()
+        fit = _fits(net, convs)
+    except (RuntimeError, ValueError):
+        fit = None
+    if fit is None:
+        raise refused
+    return _state(net, *fit, convs)
+
+
+LAYOUTS: dict[str, Callable[[list[dict[str, Any]]], dict[str, np.ndarray]]] = {
+    "u2net": u2net_state,
+    "isnet": isnet_state,
+}
 
 
 def convert(manifest: Any, files: dict[str, Path], out_dir: Path) -> Path:

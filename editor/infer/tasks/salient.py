@@ -1,5 +1,7 @@
-"""Task "salient": one-click subject. A salient-object network (U²-Net family) finds the subject; its
-mask seeds the matting trimap.
+"""Task "salient": one-click subject. A salient-object network (U²-Net family: U²-Net(p), IS-Net) finds
+the subject; its mask seeds the matting trimap. Each network is fed as it was trained: U²-Net at
+320×320 with ImageNet normalisation; a network that says otherwise (`input_size`, `input_mean`,
+`input_std` on the module, as IS-Net does: 1024×1024, std 1) gets its own.
 
 Inputs: `request.image` float32 RGB(A). `request.model_id` (default "u2netp"), loaded through
 `request.context.load_model`. Params: `band_px` (default: 1% of the longer side) for the seeded trimap.
@@ -21,13 +23,15 @@ MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
-def preprocess(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
-    """RGB float → 1×3×size×size, scaled by the image maximum then ImageNet-normalised (as upstream)."""
+def preprocess(image: np.ndarray, size: int = INPUT_SIZE, mean: np.ndarray = MEAN, std: np.ndarray = STD
+               ) -> np.ndarray:
+    """RGB float → 1×3×size×size, scaled by the image maximum then normalised (ImageNet's by default;
+    as upstream and rembg)."""
     rgb = np.ascontiguousarray(image[..., :3], dtype=np.float32)
     interp = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (size, size), interpolation=interp)
     small = small / max(float(small.max()), 1e-6)
-    small = (small - MEAN) / STD
+    small = (small - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return small.transpose(2, 0, 1)[None].astype(np.float32)
 
 
@@ -40,11 +44,13 @@ def postprocess(pred: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def saliency(model: object, image: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """Saliency map H×W in [0, 1] from a loaded U²-Net (module or spandrel descriptor)."""
+    """Saliency map H×W in [0, 1] from a loaded U²-Net or IS-Net (module or spandrel descriptor)."""
     import torch
 
     net = getattr(model, "model", model)
-    x = torch.from_numpy(preprocess(image)).to(device)
+    x = torch.from_numpy(preprocess(image, getattr(net, "input_size", INPUT_SIZE),
+                                    getattr(net, "input_mean", MEAN), getattr(net, "input_std", STD)))
+    x = x.to(device)
     param = next(net.parameters(), None)
     if param is not None:
         x = x.to(param.dtype)

@@ -2,8 +2,9 @@
 
 Inputs: `request.image` float32 RGB(A); `request.model_id` (default: MediaPipe's person model).
 The model kind decides the pipeline: a converted TFLite person model (256×256 RGB in [0, 1] → person
-probability, as MediaPipe's selfie-segmentation graph feeds it) or a U²-Net salient-object model
-(`tasks.salient`). Result: `mask` (soft, float32 H×W in [0, 1]) also as `images["mask"]`.
+probability, as MediaPipe's selfie-segmentation graph feeds it) or a salient-object model, U²-Net(p)
+or IS-Net, each fed as it was trained (`tasks.salient`). Result: `mask` (soft, float32 H×W in
+[0, 1]) also as `images["mask"]`.
 """
 
 from __future__ import annotations

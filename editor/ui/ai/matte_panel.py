@@ -42,7 +42,7 @@ from editor.core.layers import PixelLayer, ResultLayer
 from editor.infer.api import Request
 from editor.infer.matting.background import blurred
 from editor.infer.matting.trimap import trimap_from_mask
-from editor.infer.subject import PERSON_MODEL
+from editor.infer.subject import PERSON_MODEL, installed_subject_model
 from editor.ui.ai.inputs import InputImage, load_input_image, reload_input_image, shown_as_is
 from editor.ui.ai.panel_layout import scroll_body
 from editor.ui.ai.trimap_tool import (
@@ -253,17 +253,9 @@ class MattePanel(QWidget):
             w.setEnabled(has)
 
     def _subject_model(self) -> str | None:
-        store = self.controller.store
-        if store is None:
-            return None
-        try:
-            info = store.default_for(SALIENT_TASK)
-            if info is not None and info.installed:
-                return info.id
-            person = store.get(PERSON_MODEL)  # no general model: people are still found in one click
-        except LucidError:
-            return None
-        return person.id if person.installed else None
+        """The model Auto subject uses: as Select → Subject, the best installed general model (IS-Net over
+        U²-Netp), else the person model, so people are still found in one click."""
+        return installed_subject_model(self.controller.store, "auto")
 
     # -- brushes -----------------------------------------------------------------------------------
     def _active_brush(self) -> str | None:

@@ -18,7 +18,7 @@ from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.layers import ResultLayer
 from editor.infer.api import Request
-from editor.infer.subject import subject_model
+from editor.infer.subject import installed_subject_model
 from editor.ui.ai.inputs import shown_as_is
 from editor.ui.ai.trimap_tool import decode_codes, encode_codes
 from editor.ui.tools import selection_mode
@@ -64,14 +64,7 @@ class SubjectSelect(QObject):
 
     def model_for(self, kind: str) -> str | None:
         """The installed model serving `kind` ("auto" / "person"), else None."""
-        store = self.controller.store
-        if store is None:
-            return None
-        try:
-            model_id = subject_model(store, kind)
-            return model_id if store.get(model_id).installed else None
-        except LucidError:
-            return None
+        return installed_subject_model(self.controller.store, kind)
 
     def refresh(self) -> None:
         for kind, text in KINDS.items():
