@@ -31,6 +31,7 @@ from editor.infer.api import (
     Result,
     Task,
     TaskContext,
+    resolve_sources,
 )
 from editor.infer.jobs import (  # re-exported: the service's public types live there, torch-free
     FETCH_TASK,
@@ -184,6 +185,10 @@ class InferenceService:
         self.job_changed.emit(job)
         try:
             task = self._resolve(job.request.task)
+            # the GUI sent frozen, lazy sources: render them here, off the GUI thread, and only the
+            # part of the canvas the task reads
+            resolve_sources(job.request, getattr(task, "plan_region", None))
+            job.token.check()
             result = self._run_with_fallbacks(job, task)
         except Cancelled as exc:
             self._finish(job, JobState.CANCELLED, error=exc)
@@ -376,7 +381,9 @@ def run_direct(
 
     ctx.load_model = load_model
     request.context = ctx
-    result = task_resolver(request.task)(request, progress or (lambda _p: None), cancel or CancelToken())
+    task = task_resolver(request.task)
+    resolve_sources(request, getattr(task, "plan_region", None))
+    result = task(request, progress or (lambda _p: None), cancel or CancelToken())
     result.info.setdefault("device", ctx.device)
     return result
 

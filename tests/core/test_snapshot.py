@@ -56,3 +56,43 @@ def test_snapshot_of_a_large_document_is_cheap():
     start = time.perf_counter()
     freeze_document(big)
     assert time.perf_counter() - start < 0.016  # ≤ 16 ms on the GUI thread: 4 × 96 MB, no copies
+
+
+def test_lazy_renders_of_a_region_are_the_whole_render_cropped_and_ignore_later_edits():
+    from editor.core.blend import BlendMode
+    from editor.core.compositor import composite
+    from editor.core.layers import GroupLayer
+    from editor.core.pixels import to_float
+    from editor.core.snapshot import (
+        layer_mask_later,
+        render_layer_later,
+        render_layers_later,
+        selection_later,
+    )
+
+    rng = np.random.default_rng(3)
+    d = Document(600, 300)
+    base = rng.integers(0, 256, (300, 600, 4), dtype=np.uint8)
+    base[..., 3] = 255
+    d.root.children.append(PixelLayer("photo", base))
+    over = PixelLayer("over", rng.integers(0, 256, (90, 120, 4), dtype=np.uint8), offset=(250, 130),
+                      mask=rng.random((90, 120), dtype=np.float32), blend_mode=BlendMode.MULTIPLY,
+                      opacity=0.7)
+    d.root.children.append(GroupLayer("group", [over]))
+    d.select_rect(Rect(10, 20, 30, 40))
+    comp = render_layers_later(d, d.layers)
+    plain = render_layer_later(d, over, channels=3)
+    sel = selection_later(d)
+    mask = layer_mask_later(d, over)
+    full = composite(d)  # the canvas compositor's own whole render
+    d.paste(d.layers[0], "pixels", Rect(0, 0, 600, 300), np.zeros((300, 600, 4), np.uint8), "wipe")
+    d.clear_selection()
+    region = Rect(200, 100, 300, 150)  # across tile borders and the offset layer's edges
+    assert np.array_equal(comp.render(), full)
+    assert np.array_equal(comp.render(region), full[region.slices()])
+    assert plain.render(region).shape == (150, 300, 3)
+    assert np.array_equal(plain.render(region)[30:120, 50:170], to_float(over.pixels[..., :3]))
+    assert plain.render(region)[:30].max() == 0
+    assert sel.render().sum() == 1200 and sel.render(Rect(0, 0, 20, 30)).sum() == 100
+    assert np.array_equal(mask.render(region)[30:120, 50:170], over.mask)
+    assert mask.render(region)[:30].max() == 0

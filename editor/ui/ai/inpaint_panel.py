@@ -216,7 +216,7 @@ class InpaintPanel(QWidget):
         doc = self.window.current_doc()
         if doc is None:
             return None
-        if self.controller.selection_mask(doc) is None:
+        if not self.controller.has_selection(doc):
             self.window.show_message("Paint the area to fill with the mask brush (B) first.")
             return None
         self.task = self.controller.spawn(self.fill(doc, str(self.engine.currentData()), self.seed.value()))
@@ -250,6 +250,8 @@ class InpaintPanel(QWidget):
                 self.start_fill()
 
     def build_request(self, doc: Document, engine: str, seed: int) -> Request:
+        """Frozen, lazy sources (no pixels rendered here): the worker renders only the box around the
+        mask that the fill reads (the task's `plan_region`)."""
         mask = self.controller.selection_mask(doc)
         if mask is None:
             raise LucidError("Paint the area to fill with the mask brush (B) first.")
@@ -279,9 +281,11 @@ class InpaintPanel(QWidget):
         name = layer_name(engine)
         top = doc.layers[-1] if doc.layers else None
         mask: Any = result.mask if result.mask is not None else request.mask
-        with doc.group(name):
+        x, y = request.region[:2] if request.region is not None else (0, 0)
+        with doc.group(name):  # the result covers request.region: the fill's box, not the canvas
             layer = self.controller.add_result_layer(doc, result.image, name=name, recipe=recipe,
-                                                     mask=np.asarray(mask, np.float32), above=top)
+                                                     mask=np.asarray(mask, np.float32), above=top,
+                                                     offset=(x, y))
             doc.clear_selection()
         self.window.show_message(f"{name}: done. Re-run from the Layers panel for another seed or engine.")
         return layer

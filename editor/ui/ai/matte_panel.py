@@ -335,10 +335,11 @@ class MattePanel(QWidget):
         doc = self._doc()
         if doc is None:
             return False
-        mask = self.controller.selection_mask(doc)
-        if mask is None:
+        selection = self.controller.selection_mask(doc)
+        if selection is None:
             self.window.show_message("Select the subject first (mask brush, lasso …), then build the trimap.")
             return False
+        mask = selection.render()
         self._band_masks[doc] = mask
         self.trimap(doc).set_from_task_trimap(trimap_from_mask(mask, self.band.value()))
         return True
@@ -358,7 +359,7 @@ class MattePanel(QWidget):
         if doc is None or model is None:
             return False
         task = "segment" if model == PERSON_MODEL else SALIENT_TASK
-        request = Request(task=task, image=self.controller.snapshot(doc)[..., :3], model_id=model,
+        request = Request(task=task, image=self.controller.snapshot(doc, channels=3), model_id=model,
                           params={"band_px": self.band.value()})
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
@@ -524,7 +525,7 @@ class MattePanel(QWidget):
             name = f"Background {picture.path.name}"
         elif kind == "blur":
             sources = shown_as_is(self.controller.source_layers(doc, cut))
-            rgb = blurred(self.controller.render_layers(doc, sources), float(self.blur.value()))
+            rgb = blurred(self.controller.render_layers(doc, sources).render(), float(self.blur.value()))
             name = "Background (blurred)"
         else:
             raise LucidError(f"Unknown background kind '{kind}'.")

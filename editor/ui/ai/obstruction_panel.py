@@ -199,7 +199,7 @@ class ObstructionPanel(QWidget):
             return None
         recipe = self.controller.recipe_for(request, result, source_ids=[s.id for s in sources])
         return self.controller.add_result_layer(doc, result.image, name="Obstruction removed", recipe=recipe,
-                                                mask=mask)
+                                                mask=request.mask)  # rendered by the worker
 
     # -- re-run ------------------------------------------------------------------------------------
     def rebuild(self, doc: Document, layer: ResultLayer) -> Request | None:

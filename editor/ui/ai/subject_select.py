@@ -99,7 +99,7 @@ class SubjectSelect(QObject):
                 "No subject model is installed: AI → Models… → MediaPipe Selfie Segmentation."
             )
             return False
-        request = Request(task="segment", image=self.controller.snapshot(doc)[..., :3], model_id=model)
+        request = Request(task="segment", image=self.controller.snapshot(doc, channels=3), model_id=model)
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
             return False
@@ -118,7 +118,7 @@ class SubjectSelect(QObject):
             return False
         request = Request(
             task="refine",
-            image=self.controller.snapshot(doc)[..., :3],
+            image=self.controller.snapshot(doc, channels=3),
             inputs={"selection": sel},
             model_id=self.model_for("auto"),
         )
@@ -142,7 +142,7 @@ class SubjectSelect(QObject):
         inputs = {}
         if sel is not None:
             inputs["selection"] = sel
-            params["selection"] = encode_codes((sel >= 0.5).astype(np.uint8))
+            params["selection"] = encode_codes((sel.mask >= 0.5).astype(np.uint8))  # the recipe keeps it
         sources = [layer for layer in doc.layers if layer.visible]
         image = self.controller.render_layers(doc, sources)
         return Request(task="cutout", image=image, inputs=inputs, params=params, model_id=model)
