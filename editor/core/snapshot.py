@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from editor.core.compositor import planar_to_straight, render
+from editor.core.cow import lend
 from editor.core.document import Document, Metadata
 from editor.core.geometry import TILE, Rect
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
@@ -43,8 +44,7 @@ def freeze_document(doc: Document) -> Document:
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
+    return lend(array)  # a read-only view; the live buffer is copied on its next edit only if it still lives
 
 
 def _freeze(layer: Layer) -> Layer:

@@ -31,6 +31,7 @@ from editor.infer.api import (
     Result,
     Task,
     TaskContext,
+    deliver,
     resolve_sources,
 )
 from editor.infer.jobs import (  # re-exported: the service's public types live there, torch-free
@@ -189,7 +190,7 @@ class InferenceService:
             # part of the canvas the task reads
             resolve_sources(job.request, getattr(task, "plan_region", None))
             job.token.check()
-            result = self._run_with_fallbacks(job, task)
+            result = deliver(self._run_with_fallbacks(job, task), job.request.output_dtype)
         except Cancelled as exc:
             self._finish(job, JobState.CANCELLED, error=exc)
         except LucidError as exc:

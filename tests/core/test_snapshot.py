@@ -28,7 +28,8 @@ def test_snapshot_shares_buffers_and_edits_copy_on_write(doc):
     a, b = doc.layers
     snap = freeze_document(doc)
     sa, sb = snap.layers
-    assert sa.pixels is a.pixels and sb.mask is b.mask and sa.id == a.id and snap.active_layer is sb
+    assert np.shares_memory(sa.pixels, a.pixels) and np.shares_memory(sb.mask, b.mask)
+    assert sa.id == a.id and snap.active_layer is sb
     doc.paste(a, "pixels", Rect(0, 0, 4, 4), np.zeros((4, 4, 4), np.uint8), "paint")
     with Stroke(doc, b, "mask", Brush(size=10, hardness=1.0, erase=True)) as stroke:
         stroke.add_point(20, 20)
@@ -96,3 +97,31 @@ def test_lazy_renders_of_a_region_are_the_whole_render_cropped_and_ignore_later_
     assert sel.render().sum() == 1200 and sel.render(Rect(0, 0, 20, 30)).sum() == 100
     assert np.array_equal(mask.render(region)[30:120, 50:170], over.mask)
     assert mask.render(region)[:30].max() == 0
+
+
+def test_a_buffer_is_copied_on_edit_only_while_a_snapshot_still_holds_it(doc):
+    """Copy-on-write copies 96 MB for a 24 MP layer; once the snapshot is gone the edit writes in place."""
+    a = doc.layers[0]
+    buffer = a.pixels
+    snap = freeze_document(doc)
+    doc.paste(a, "pixels", Rect(0, 0, 2, 2), np.zeros((2, 2, 4), np.uint8), "paint")
+    assert a.pixels is not buffer and snap.layers[0].pixels[0, 0, 0] == 100  # the snapshot lives: copied
+    import gc
+
+    from editor.core.snapshot import render_layers_later, selection_later
+
+    del snap
+    gc.collect()  # a whole frozen Document is freed by the collector (its signals form cycles)
+    buffer, selection = a.pixels, doc.selection
+    image, mask = render_layers_later(doc, doc.layers), selection_later(doc)  # what a job takes
+    assert not buffer.flags.writeable and not selection.flags.writeable
+    image.render(), mask.render()
+    del image, mask  # the worker has rendered what it needed and dropped them
+    doc.paste(a, "pixels", Rect(4, 4, 2, 2), np.zeros((2, 2, 4), np.uint8), "paint")
+    doc.select_rect(Rect(1, 1, 5, 5), "add")
+    assert a.pixels is buffer and a.pixels[4, 4, 0] == 0  # no copy: nothing else reads the buffer
+    assert doc.selection is selection and doc.selection[2, 2] == 1
+    shared = np.full((48, 64, 4), 7, np.uint8)
+    shared.flags.writeable = False  # read-only for another reason (an .ora member two layers share)
+    other = PixelLayer("shared", shared, shared=True)
+    assert other.own_pixels() is not shared and not shared.flags.writeable

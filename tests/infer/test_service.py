@@ -342,3 +342,14 @@ def test_lazy_sources_are_rendered_on_the_worker_in_the_region_the_task_plans(
     assert seen["image"].shape == (30, 30, 4) and seen["mask"].shape == (30, 30)
     assert seen["image"][0, 0, 0] == np.float32((290 % 256) / 255) and seen["mask"][10:20, 10:20].min() == 1
     assert seen["mask"].sum() == 100 and seen["whole"].shape == (400, 500, 3)
+
+
+def test_the_worker_delivers_the_image_in_the_documents_depth(
+        service: InferenceService, tasks: Tasks) -> None:
+    gray = np.full((3, 5), 0.5, np.float32)
+    tasks.fns["gray"] = lambda request, progress, cancel: Result(images={"image": gray})
+    result = service.submit(Request(task="gray", output_dtype="uint16")).future.result(10)
+    assert result.image.dtype == np.uint16 and result.image.shape == (3, 5, 4)
+    assert result.image[0, 0].tolist() == [32768, 32768, 32768, 65535]
+    plain = service.submit(Request(task="gray")).future.result(10)
+    assert plain.image.dtype == np.float32 and plain.image.shape == (3, 5)

@@ -135,7 +135,8 @@ def test_snapshots_are_frozen_and_rendered_later(env):
     sel = ai.selection_mask(doc)
     comp = ai.snapshot(doc)
     active = ai.snapshot(doc, "active")
-    assert sel.mask is doc.selection and active.layers[0].pixels is doc.layers[0].pixels  # shared
+    assert np.shares_memory(sel.mask, doc.selection)  # shared, not copied
+    assert np.shares_memory(active.layers[0].pixels, doc.layers[0].pixels)
     doc.clear_selection()  # the user edits on: the live document copies, the snapshots keep theirs
     doc.paste(doc.layers[0], "pixels", Rect(0, 0, 30, 20), np.zeros((20, 30, 4), np.uint8), "wipe")
     assert sel.render()[2:7, 2:7].min() == 1.0 and sel.render().sum() == 25

@@ -42,7 +42,8 @@ def test_a_fill_on_a_big_document_sends_lazy_sources_and_the_worker_renders_only
     request = panel.build_request(doc, "patchmatch", 0)
     # nothing canvas-sized was built: the sources share the document's buffers, read-only
     assert isinstance(request.image, LayersRender) and isinstance(request.mask, MaskRender)
-    assert request.image.layers[0].pixels is doc.layers[0].pixels and request.mask.mask is doc.selection
+    assert np.shares_memory(request.image.layers[0].pixels, doc.layers[0].pixels)
+    assert np.shares_memory(request.mask.mask, doc.selection)
     resolve_sources(request, get_task("inpaint").plan_region)  # what the worker does before the task
     x, y, w, h = request.region
     assert w * h < doc.width * doc.height // 20  # the crop around the mask, not the photo
@@ -102,6 +103,7 @@ def test_edits_after_submit_do_not_reach_the_job(env):
     assert np.array_equal(layer.pixels, expected[y : y + h, x : x + w])
     assert np.array_equal(layer.mask, reference.mask[y : y + h, x : x + w])
     assert doc.layers[0].pixels[HOLE.y, HOLE.x, :3].max() == 0  # the live edit stayed
+    assert not doc.selection.any()  # the selection made meanwhile (outside the fill's box) is cleared too
 
 
 def test_a_job_failing_while_its_sources_render_leaves_the_document_as_it_was(env):

@@ -23,7 +23,7 @@ from editor.core.document import Document, Metadata
 from editor.core.errors import LucidError
 from editor.core.geometry import Rect
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
-from editor.core.pixels import from_float, to_float, to_rgba
+from editor.core.pixels import layer_pixels
 from editor.core.recipe import Recipe
 from editor.core.snapshot import (
     LayersRender,
@@ -225,8 +225,9 @@ class AiController(QObject):
         pixels = self.to_doc_pixels(doc, result_image)
         h, w = pixels.shape[:2]
         if mask is None:
-            mask = np.ones((h, w), np.float32)
-        mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+            mask = np.ones((h, w), np.float32)  # (no clip: a second 96 MB pass for a 24 MP result)
+        else:
+            mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
         if mask.shape != (h, w):
             raise LucidError(f"The result's mask is {mask.shape[1]}×{mask.shape[0]}, its image {w}×{h}.")
         layer = ResultLayer(name, pixels, mask, recipe, blend_mode=blend_mode, visible=visible, offset=offset)
@@ -239,11 +240,9 @@ class AiController(QObject):
 
     @staticmethod
     def to_doc_pixels(doc: Document, image: np.ndarray) -> np.ndarray:
-        """Float (or integer) gray/RGB/RGBA → H×W×4 in the document's dtype (16-bit stays 16-bit)."""
-        arr = np.asarray(image)
-        if arr.dtype.kind != "f":
-            arr = to_float(arr)
-        return np.ascontiguousarray(from_float(to_rgba(arr.astype(np.float32, copy=False)), doc.dtype))
+        """Float (or integer) gray/RGB/RGBA → H×W×4 in the document's dtype (16-bit stays 16-bit); already
+        that (`Request.output_dtype`: converted on the worker) → as it is."""
+        return layer_pixels(image, doc.dtype)
 
     @staticmethod
     def _place(doc: Document, above: Layer | None) -> tuple[GroupLayer | None, int | None]:
@@ -307,6 +306,7 @@ class AiController(QObject):
             return None
         if request is None:
             return None
+        request.output_dtype = np.dtype(doc.dtype).name  # the new pixels converted on the worker
         for key, value in overrides.items():
             if key == "seed":
                 request.seed = None if value is None else int(value)

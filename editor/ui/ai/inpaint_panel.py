@@ -257,7 +257,7 @@ class InpaintPanel(QWidget):
             raise LucidError("Paint the area to fill with the mask brush (B) first.")
         return Request(task=TASK, image=self.controller.snapshot(doc, "composite"), mask=mask,
                        params={"engine": engine}, model_id=LAMA_MODEL_ID if engine == "lama" else None,
-                       seed=int(seed))
+                       seed=int(seed), output_dtype=np.dtype(doc.dtype).name)
 
     async def fill(self, doc: Document, engine: str = DEFAULT_ENGINE, seed: int = 0, *,
                    request: Request | None = None) -> ResultLayer | None:
@@ -266,16 +266,23 @@ class InpaintPanel(QWidget):
         built from engine and seed (tests, automation)."""
         request = request or self.build_request(doc, engine, seed)
         sources = self.controller.source_ids(doc, "composite")
+        edits: list[Rect] = []  # selection changes while the job runs
+        doc.events.selection.connect(edits.append)
         try:
             result = await self.controller.run(request)
         except asyncio.CancelledError:
             self.window.show_message("Fill cancelled — nothing was changed.")
             return None
+        finally:
+            doc.events.selection.disconnect(edits.append)
         if result is None or not self.controller.is_open(doc):
             return None
-        return self.apply(doc, request, result, sources)
+        return self.apply(doc, request, result, sources, selection_kept=not edits)
 
-    def apply(self, doc: Document, request: Request, result: Result, sources: list[str]) -> ResultLayer:
+    def apply(self, doc: Document, request: Request, result: Result, sources: list[str], *,
+              selection_kept: bool = False) -> ResultLayer:
+        """Add the result layer and clear the selection (one step). `selection_kept`: the selection is
+        the one the job read, which lies inside the job's region, so only that box is cleared."""
         engine = str(request.params.get("engine"))
         recipe = self.controller.recipe_for(request, result, source_ids=sources)
         name = layer_name(engine)
@@ -286,6 +293,7 @@ class InpaintPanel(QWidget):
             layer = self.controller.add_result_layer(doc, result.image, name=name, recipe=recipe,
                                                      mask=np.asarray(mask, np.float32), above=top,
                                                      offset=(x, y))
-            doc.clear_selection()
+            region = Rect(*request.region) if selection_kept and request.region is not None else None
+            doc.clear_selection(within=region)
         self.window.show_message(f"{name}: done. Re-run from the Layers panel for another seed or engine.")
         return layer

@@ -430,7 +430,8 @@ class MattePanel(QWidget):
             return None
         sources = [layer for layer in doc.layers if layer.visible]
         request = Request(task="matting", image=self.controller.render_layers(doc, sources),
-                          params=self._params(doc, trimap, plate), inputs=self._inputs(trimap, plate))
+                          params=self._params(doc, trimap, plate), inputs=self._inputs(trimap, plate),
+                          output_dtype=np.dtype(doc.dtype).name)
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
             return None

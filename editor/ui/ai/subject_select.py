@@ -145,7 +145,8 @@ class SubjectSelect(QObject):
             params["selection"] = encode_codes((sel.mask >= 0.5).astype(np.uint8))  # the recipe keeps it
         sources = [layer for layer in doc.layers if layer.visible]
         image = self.controller.render_layers(doc, sources)
-        return Request(task="cutout", image=image, inputs=inputs, params=params, model_id=model)
+        return Request(task="cutout", image=image, inputs=inputs, params=params, model_id=model,
+                       output_dtype=np.dtype(doc.dtype).name)
 
     async def cut_out(self, band_px: int | None = None, engine: str = "cf", hide_sources: bool = True):
         doc = self._doc()
