@@ -160,13 +160,12 @@ def resolve_sources(request: Request, planner: RegionPlanner | None = None) -> N
     if not (is_lazy(request.image) or is_lazy(request.mask) or lazy_inputs):
         return
     if request.region is None and planner is not None:
-        full_mask = is_lazy(request.mask)
-        if full_mask:
+        if is_lazy(request.mask):
             request.mask = request.mask.render()
         request.region = planner(request)
-        if full_mask and request.region is not None:
+        if request.region is not None and request.mask is not None:  # a whole-canvas mask: crop it too
             x, y, w, h = request.region
-            request.mask = np.ascontiguousarray(request.mask[y : y + h, x : x + w])
+            request.mask = np.ascontiguousarray(np.asarray(request.mask)[y : y + h, x : x + w])
     rect = None if request.region is None else Rect(*request.region)
     if is_lazy(request.image):
         request.image = request.image.render(rect)

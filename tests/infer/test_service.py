@@ -353,3 +353,24 @@ def test_the_worker_delivers_the_image_in_the_documents_depth(
     assert result.image[0, 0].tolist() == [32768, 32768, 32768, 65535]
     plain = service.submit(Request(task="gray")).future.result(10)
     assert plain.image.dtype == np.float32 and plain.image.shape == (3, 5)
+
+
+def test_a_planned_region_crops_a_plain_whole_canvas_mask_too(
+        service: InferenceService, tasks: Tasks) -> None:
+    from editor.core.document import Document
+    from editor.core.snapshot import render_layers_later
+
+    doc = Document(40, 30)
+    mask = np.zeros((30, 40), np.float32)
+    mask[12:15, 20:22] = 1
+    seen = {}
+
+    def cropped(request: Request, progress, cancel) -> Result:
+        seen["shapes"] = request.image.shape[:2], request.mask.shape
+        return Result()
+
+    cropped.plan_region = lambda request: (18, 10, 6, 7)  # type: ignore[attr-defined]
+    tasks.fns["cropped"] = cropped
+    request = Request(task="cropped", image=render_layers_later(doc, doc.layers), mask=mask)
+    service.submit(request).future.result(10)
+    assert seen["shapes"] == ((7, 6), (7, 6)) and request.mask.sum() == 6
