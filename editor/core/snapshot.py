@@ -128,6 +128,7 @@ class MaskRender:
     width: int
     height: int
     offset: tuple[int, int] = (0, 0)
+    values: np.ndarray | None = None  # float32 lookup for a mask of integer codes (e.g. a trimap)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -141,7 +142,10 @@ class MaskRender:
         area = Rect(self.offset[0], self.offset[1], mw, mh).intersect(rect)
         if not area.empty:
             src = area.translated(-self.offset[0], -self.offset[1])
-            out[area.translated(-rect.x, -rect.y).slices()] = self.mask[src.slices()]
+            part = self.mask[src.slices()]
+            if self.values is not None:
+                part = self.values[part]
+            out[area.translated(-rect.x, -rect.y).slices()] = part
         return out
 
 

@@ -53,7 +53,6 @@ from editor.ui.ai.trimap_tool import (
     TrimapBrushTool,
     TrimapOverlay,
     decode_codes,
-    encode_codes,
 )
 
 if TYPE_CHECKING:
@@ -411,8 +410,6 @@ class MattePanel(QWidget):
     # -- cut out -----------------------------------------------------------------------------------
     def _params(self, doc: Document, trimap: Trimap, plate: InputImage | None) -> dict[str, Any]:
         params: dict[str, Any] = {"mode": "plate" if plate else "trimap", "engine": self.engine.currentData()}
-        if trimap.painted:
-            params["trimap"] = encode_codes(trimap.codes)
         if plate is not None:
             params["plate"] = plate.ref()
         return params
@@ -432,9 +429,13 @@ class MattePanel(QWidget):
         request = Request(task="matting", image=self.controller.render_layers(doc, sources),
                           params=self._params(doc, trimap, plate), inputs=self._inputs(trimap, plate),
                           output_dtype=np.dtype(doc.dtype).name)
-        result = await self.controller.run(request)
+        # the recipe keeps a painted trimap: packed (zlib of 24 MB on a 24 MP photo) while the job runs
+        pack = trimap.packed_later() if trimap.painted else None
+        result, packed = await self.controller.run_packing(request, pack)
         if result is None or not self.controller.is_open(doc):
             return None
+        if packed is not None:
+            request.params["trimap"] = packed
         recipe = self.controller.recipe_for(request, result, source_ids=[s.id for s in sources])
         engine = dict(ENGINES)[request.params["engine"]]
         with doc.group("Cut out"):
@@ -454,7 +455,7 @@ class MattePanel(QWidget):
         if plate is not None:
             inputs["plate"] = plate.rgb
         if trimap.painted or plate is None:
-            inputs["trimap"] = trimap.task_trimap()
+            inputs["trimap"] = trimap.task_trimap_later()  # mapped on the worker
         return inputs
 
     def rebuild(self, doc: Document, layer: ResultLayer) -> Request:
