@@ -21,8 +21,9 @@ from editor.core import commands as cmds
 from editor.core import selection as sel
 from editor.core.adjust.layer import AdjustmentLayer
 from editor.core.blend import BlendMode
+from editor.core.cow import writable
 from editor.core.errors import LucidError
-from editor.core.geometry import Rect
+from editor.core.geometry import TILE, Rect
 from editor.core.history import History
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
 from editor.core.pixel_edit import PixelEdit
@@ -338,7 +339,7 @@ class Document:
     def _own_selection(self) -> np.ndarray:
         """The selection, copied first if a snapshot shares it (copy-on-write)."""
         if not self.selection.flags.writeable:
-            self.selection = self.selection.copy()
+            self.selection = writable(self.selection)
         return self.selection
 
     # --- selection helpers (each one undo step) ------------------------------------------------------------
@@ -365,8 +366,17 @@ class Document:
     def select_all(self) -> None:
         self._replace_selection(np.ones_like(self.selection), "Select all")
 
-    def clear_selection(self) -> None:
-        self._replace_selection(np.zeros_like(self.selection), "Select none")
+    def clear_selection(self, within: Rect | None = None) -> None:
+        """Deselect, writing (and recording for undo) only the tiles that held a selection: on a 24 MP
+        canvas a whole-canvas replace allocated, copied and compared 96 MB several times over.
+
+        `within`: the caller knows nothing is selected outside this box (a fill planned its crops
+        around the whole selection), so only it is scanned."""
+        area = self.rect if within is None else within.intersect(self.rect)
+        with self.pixel_edit(None, "selection", "Select none") as edit:
+            for rect in _tiles_with_content(self.selection, area):
+                edit.touch(rect)
+                edit.array[rect.slices()] = 0.0
 
     def invert_selection(self) -> None:
         self._replace_selection(1.0 - self.selection, "Invert selection")
@@ -450,3 +460,18 @@ def _clone(layer: Layer) -> Layer:
             dup.recipe = copy.deepcopy(layer.recipe)  # type: ignore[attr-defined]
         return dup
     return copy.copy(layer)
+
+
+def _tiles_with_content(array: np.ndarray, area: Rect) -> Iterator[Rect]:
+    """Tiles of the canvas grid, clipped to `area`, where `array` (H×W) is non-zero: one pass over
+    `area`, no full-size temporaries."""
+    if area.empty:
+        return
+    x0, x1 = area.x - area.x % TILE, area.right
+    for y in range(area.y - area.y % TILE, area.bottom, TILE):
+        band = Rect(x0, y, x1 - x0, TILE).intersect(area)
+        columns = array[band.slices()].max(axis=0)
+        for x in range(x0, x1, TILE):
+            part = Rect(x, y, TILE, TILE).intersect(band)
+            if not part.empty and columns[part.x - band.x : part.right - band.x].max() > 0:
+                yield part

@@ -13,6 +13,7 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from editor.core.blend import BlendMode
+from editor.core.cow import writable
 from editor.core.geometry import Rect
 from editor.core.recipe import Recipe
 
@@ -147,13 +148,13 @@ class PixelLayer(Layer):
     def own_pixels(self) -> np.ndarray:
         """The pixel buffer, made this layer's own and writable first (copy-on-write of a shared one)."""
         if not self.pixels.flags.writeable:
-            self.pixels = self.pixels.copy()
+            self.pixels = writable(self.pixels)
         return self.pixels
 
     def own_mask(self) -> np.ndarray | None:
         """The mask, made this layer's own and writable first (copy-on-write of a shared one)."""
         if self.mask is not None and not self.mask.flags.writeable:
-            self.mask = self.mask.copy()
+            self.mask = writable(self.mask)
         return self.mask
 
     @property

@@ -83,3 +83,15 @@ def unpremultiply(rgba: np.ndarray) -> np.ndarray:
     np.divide(rgba[..., :3], alpha, out=out[..., :3], where=alpha > 0)
     out[..., :3] = np.where(alpha > 0, out[..., :3], 0.0)
     return out
+
+
+def layer_pixels(image: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Float (or integer) gray/RGB/RGBA → C-contiguous H×W×4 of `dtype`, as a layer stores its pixels.
+
+    Already H×W×4 of `dtype` → returned as it is (e.g. converted on the inference worker already)."""
+    arr = np.asarray(image)
+    if arr.dtype == np.dtype(dtype) and arr.ndim == 3 and arr.shape[2] == 4:
+        return np.ascontiguousarray(arr)
+    if arr.dtype.kind != "f":
+        arr = to_float(arr)
+    return np.ascontiguousarray(from_float(to_rgba(arr.astype(np.float32, copy=False)), dtype))

@@ -31,6 +31,8 @@ from editor.infer.api import (
     Result,
     Task,
     TaskContext,
+    deliver,
+    resolve_sources,
 )
 from editor.infer.jobs import (  # re-exported: the service's public types live there, torch-free
     FETCH_TASK,
@@ -184,7 +186,11 @@ class InferenceService:
         self.job_changed.emit(job)
         try:
             task = self._resolve(job.request.task)
-            result = self._run_with_fallbacks(job, task)
+            # the GUI sent frozen, lazy sources: render them here, off the GUI thread, and only the
+            # part of the canvas the task reads
+            resolve_sources(job.request, getattr(task, "plan_region", None))
+            job.token.check()
+            result = deliver(self._run_with_fallbacks(job, task), job.request.output_dtype)
         except Cancelled as exc:
             self._finish(job, JobState.CANCELLED, error=exc)
         except LucidError as exc:
@@ -376,7 +382,9 @@ def run_direct(
 
     ctx.load_model = load_model
     request.context = ctx
-    result = task_resolver(request.task)(request, progress or (lambda _p: None), cancel or CancelToken())
+    task = task_resolver(request.task)
+    resolve_sources(request, getattr(task, "plan_region", None))
+    result = task(request, progress or (lambda _p: None), cancel or CancelToken())
     result.info.setdefault("device", ctx.device)
     return result
 

@@ -144,9 +144,9 @@ class _Writer:
         if self.cache is None or any(a.flags.writeable for a in arrays):
             self.jobs.append((name, encode))
             return
-        key = (kind, *(id(a) for a in arrays))
+        key = (kind, *(id(_buffer(a)) for a in arrays))
         hit = self.cache.get(key)
-        if hit is not None and all(x is y for x, y in zip(hit[0], arrays, strict=True)):
+        if hit is not None and all(_buffer(x) is _buffer(y) for x, y in zip(hit[0], arrays, strict=True)):
             self.used[key] = hit
             self.jobs.append((name, lambda data=hit[1]: data))
             return
@@ -246,6 +246,12 @@ class _Writer:
                    "depth": doc.depth, "active_layer": active, "selection": selection, "metadata": meta,
                    "layers": self.records}
         self.zf.writestr(LUCID_JSON, json.dumps(payload, indent=1, ensure_ascii=False).encode())
+
+
+def _buffer(array: np.ndarray) -> object:
+    """What a snapshot's array reads: each snapshot lends a new read-only view of the same live buffer
+    (`editor.core.cow`), and the buffer stays unchanged while the cache keeps such a view."""
+    return array if array.base is None else array.base
 
 
 def _common_attrs(layer: Layer) -> dict[str, str]:

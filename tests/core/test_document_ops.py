@@ -133,3 +133,22 @@ def test_selection_edit_emits_selection_not_dirty():
     doc.events.dirty.connect(dirty.append)
     doc.select_rect(Rect(5, 5, 10, 10))
     assert seen == [Rect(5, 5, 10, 10)] and dirty == []
+
+
+def test_clear_selection_touches_only_selected_tiles_and_undoes_exactly():
+    doc = Document(700, 530)  # partial tiles at the right and bottom edges
+    rng = np.random.default_rng(0)
+    doc.select_rect(Rect(600, 500, 100, 30))
+    doc.select_rect(Rect(5, 5, 20, 20), "add")
+    doc.selection[300:310, 300:310] = rng.random((10, 10), dtype=np.float32)  # a soft patch
+    before = doc.selection.copy()
+    recorded = doc.history.nbytes
+    doc.clear_selection()
+    assert not doc.selection.any()
+    # before + after copies of the 4 tiles holding a selection (two of them clipped), not of all 9
+    tile_px = 256 * 256 * 2 + 188 * 256 + 188 * 18
+    assert doc.history.nbytes - recorded == tile_px * 4 * 2
+    doc.history.undo()
+    assert np.array_equal(doc.selection, before)
+    doc.clear_selection(within=Rect(0, 0, 256, 256))  # the caller knows nothing is selected elsewhere
+    assert not doc.selection[:256, :256].any() and doc.selection[500:, 600:].all()

@@ -307,3 +307,70 @@ def test_run_direct_runs_in_the_calling_thread_with_models(tasks: Tasks, tmp_pat
         Request(task="model"), _FakeStore(tmp_path / "m.safetensors"), device="cpu", task_resolver=tasks
     )
     assert r.info == {"scale": 2, "device": "cpu"} and seen == [threading.current_thread()]
+
+
+def test_lazy_sources_are_rendered_on_the_worker_in_the_region_the_task_plans(
+        service: InferenceService, tasks: Tasks) -> None:
+    from editor.core.document import Document
+    from editor.core.geometry import Rect
+    from editor.core.layers import PixelLayer
+    from editor.core.snapshot import render_layers_later, selection_later
+
+    doc = Document(500, 400)
+    px = np.zeros((400, 500, 4), np.uint8)
+    px[..., 0] = np.arange(500) % 256
+    px[..., 3] = 255
+    doc.root.children.append(PixelLayer("photo", px))
+    doc.select_rect(Rect(300, 200, 10, 10))
+    seen: dict[str, object] = {}
+
+    def cropped(request: Request, progress, cancel) -> Result:
+        seen["thread"] = threading.current_thread().name
+        seen["image"], seen["mask"], seen["region"] = request.image, request.mask, request.region
+        return Result()
+
+    def whole(request: Request, progress, cancel) -> Result:
+        seen["whole"] = request.image
+        return Result()
+
+    cropped.plan_region = lambda request: (290, 190, 30, 30)  # type: ignore[attr-defined]
+    tasks.fns.update(cropped=cropped, whole=whole)
+    image, mask = render_layers_later(doc, doc.layers), selection_later(doc)
+    service.submit(Request(task="cropped", image=image, mask=mask)).future.result(10)
+    service.submit(Request(task="whole", image=render_layers_later(doc, doc.layers, 3))).future.result(10)
+    assert seen["thread"] == "lucid-inference" and seen["region"] == (290, 190, 30, 30)
+    assert seen["image"].shape == (30, 30, 4) and seen["mask"].shape == (30, 30)
+    assert seen["image"][0, 0, 0] == np.float32((290 % 256) / 255) and seen["mask"][10:20, 10:20].min() == 1
+    assert seen["mask"].sum() == 100 and seen["whole"].shape == (400, 500, 3)
+
+
+def test_the_worker_delivers_the_image_in_the_documents_depth(
+        service: InferenceService, tasks: Tasks) -> None:
+    gray = np.full((3, 5), 0.5, np.float32)
+    tasks.fns["gray"] = lambda request, progress, cancel: Result(images={"image": gray})
+    result = service.submit(Request(task="gray", output_dtype="uint16")).future.result(10)
+    assert result.image.dtype == np.uint16 and result.image.shape == (3, 5, 4)
+    assert result.image[0, 0].tolist() == [32768, 32768, 32768, 65535]
+    plain = service.submit(Request(task="gray")).future.result(10)
+    assert plain.image.dtype == np.float32 and plain.image.shape == (3, 5)
+
+
+def test_a_planned_region_crops_a_plain_whole_canvas_mask_too(
+        service: InferenceService, tasks: Tasks) -> None:
+    from editor.core.document import Document
+    from editor.core.snapshot import render_layers_later
+
+    doc = Document(40, 30)
+    mask = np.zeros((30, 40), np.float32)
+    mask[12:15, 20:22] = 1
+    seen = {}
+
+    def cropped(request: Request, progress, cancel) -> Result:
+        seen["shapes"] = request.image.shape[:2], request.mask.shape
+        return Result()
+
+    cropped.plan_region = lambda request: (18, 10, 6, 7)  # type: ignore[attr-defined]
+    tasks.fns["cropped"] = cropped
+    request = Request(task="cropped", image=render_layers_later(doc, doc.layers), mask=mask)
+    service.submit(request).future.result(10)
+    assert seen["shapes"] == ((7, 6), (7, 6)) and request.mask.sum() == 6

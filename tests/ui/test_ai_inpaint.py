@@ -29,6 +29,11 @@ def open_with_hole(env, depth: int = 8):
     return doc, env.window.ai.panels["Inpaint"]
 
 
+def on_layer(layer, rect: Rect) -> Rect:
+    """`rect` (canvas) in the layer's own pixels: a fill's layer covers only the box the fill read."""
+    return rect.translated(-layer.offset[0], -layer.offset[1])
+
+
 def pick(panel, engine: str) -> None:
     panel.engine.setCurrentIndex(panel.engine.findData(engine))
 
@@ -48,10 +53,11 @@ def test_fill_from_the_panel_adds_an_undoable_result_layer(env, qtbot):
     assert (r.task, r.params, r.seed, r.model_id) == ("inpaint", {"engine": "patchmatch"}, 3, None)
     assert r.source_layer_ids == [doc.layers[0].id] and r.app_version
     # the mask: the hole fully, a narrow feather just outside it, nothing far away
-    assert np.all(layer.mask[HOLE.slices()] == 1.0)
-    assert layer.mask[0, 0] == 0.0 and layer.mask[HOLE.y + 5, HOLE.x - 1] > 0
+    hole = on_layer(layer, HOLE)
+    assert np.all(layer.mask[hole.slices()] == 1.0)
+    assert layer.mask[0, 0] == 0.0 and layer.mask[hole.y + 5, hole.x - 1] > 0
     # the fill differs from the photo inside the hole, and the background layer was not touched
-    inside = layer.pixels[HOLE.slices()][..., :3].astype(int)
+    inside = layer.pixels[hole.slices()][..., :3].astype(int)
     assert np.abs(inside - before[HOLE.slices()][..., :3]).mean() > 2
     assert np.array_equal(doc.layers[0].pixels, before)
     assert not doc.selection.any()  # cleared in the same step
@@ -142,7 +148,7 @@ def test_sixteen_bit_document_gets_a_sixteen_bit_result(env):
     doc, panel = open_with_hole(env, depth=16)
     layer = env.run(panel.fill(doc, "telea", 0))
     assert layer.pixels.dtype == np.uint16
-    values = layer.pixels[HOLE.slices()][..., :3]
+    values = layer.pixels[on_layer(layer, HOLE).slices()][..., :3]
     assert np.any(values % 257 != 0)  # real 16-bit values, not 8-bit ones scaled up
 
 

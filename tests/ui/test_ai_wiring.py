@@ -124,20 +124,27 @@ def test_result_layer_helper_converts_depth_and_is_one_undo_step(env):
     assert doc.layers.index(default) == 1 and default.mask.min() == 1.0
 
 
-def test_snapshots_are_copies(env):
+def test_snapshots_are_frozen_and_rendered_later(env):
+    """Snapshots copy nothing when taken and render what the document was then, not what it became."""
     ai = env.window.ai
     doc = photo_doc(30, 20)
     env.window.add_document(doc)
     assert ai.selection_mask(doc) is None
     doc.select_rect(Rect(2, 2, 5, 5))
+    original = doc.layers[0].pixels.copy()
     sel = ai.selection_mask(doc)
     comp = ai.snapshot(doc)
     active = ai.snapshot(doc, "active")
-    sel[:] = 0
-    comp[:] = 0
-    assert doc.selection.max() == 1.0 and doc.layers[0].pixels.max() > 0
-    assert comp.dtype == np.float32 and active.shape == (20, 30, 4)
-    assert np.allclose(active, doc.layers[0].pixels / 255.0)
+    assert np.shares_memory(sel.mask, doc.selection)  # shared, not copied
+    assert np.shares_memory(active.layers[0].pixels, doc.layers[0].pixels)
+    doc.clear_selection()  # the user edits on: the live document copies, the snapshots keep theirs
+    doc.paste(doc.layers[0], "pixels", Rect(0, 0, 30, 20), np.zeros((20, 30, 4), np.uint8), "wipe")
+    assert sel.render()[2:7, 2:7].min() == 1.0 and sel.render().sum() == 25
+    assert comp.render().dtype == np.float32 and active.shape == (20, 30, 4)
+    assert np.allclose(active.render(), original / 255.0)
+    assert np.allclose(comp.render(), original / 255.0, atol=1e-6)
+    assert np.array_equal(ai.snapshot(doc, channels=3).render(Rect(1, 2, 4, 3)),
+                          ai.snapshot(doc).render()[2:5, 1:5, :3])  # a region is the whole render's crop
 
 
 def test_deferred_panels_load_after_the_window_is_up(env, qtbot, prompts):

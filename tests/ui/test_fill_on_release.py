@@ -89,5 +89,7 @@ def test_a_new_stroke_cancels_the_running_fill_and_restarts_it(env, monkeypatch)
     assert len(built) == 2 and built[1].task == "inpaint"
     # the restarted fill saw both strokes: its mask covers rows 30 and 44
     assert isinstance(layer, ResultLayer) and len([x for x in doc.layers if isinstance(x, ResultLayer)]) == 1
-    assert layer.mask[30, 45] > 0 and layer.mask[44, 45] > 0
-    assert built[1].mask[30, 45] > 0 and built[1].mask[44, 45] > 0
+    x, y = layer.offset  # the layer covers the box the fill read; the request's arrays cover the same
+    assert layer.mask[30 - y, 45 - x] > 0 and layer.mask[44 - y, 45 - x] > 0
+    sent = built[1]
+    assert sent.region[:2] == (x, y) and sent.mask[30 - y, 45 - x] > 0 and sent.mask[44 - y, 45 - x] > 0

@@ -205,9 +205,10 @@ def test_rerun_after_ora_reopen_rebuilds_the_same_request(env, qapp, tmp_path, m
     assert request.params["engine"] == "cf"
     stored = decode_codes(layer.recipe.params["trimap"])
     assert (stored == FOREGROUND).any() and (stored == BACKGROUND).any()
-    assert np.array_equal(request.inputs["trimap"], np.choose(stored, [0.5, 0.0, 0.5, 1.0]))
+    assert np.array_equal(request.inputs["trimap"].render(), np.choose(stored, [0.5, 0.0, 0.5, 1.0]))
     # the source is rendered as if visible although the cut-out hid it
-    assert request.image[24, 32, 0] > 0.8 and request.image[24, 32, 3] == 1.0
+    image = request.image.render()  # lazy: the worker renders it
+    assert image[24, 32, 0] > 0.8 and image[24, 32, 3] == 1.0
     # re-run in this session with another engine replaces the pixels (here: wiped first) in one undo step
     doc.paste(layer, "pixels", Rect(0, 0, doc.width, doc.height), np.zeros_like(layer.pixels), "Wipe")
     out = run_async(qapp, controller.rerun(doc, layer, engine="knn"))
@@ -215,3 +216,15 @@ def test_rerun_after_ora_reopen_rebuilds_the_same_request(env, qapp, tmp_path, m
     assert layer.pixels[24, 32, 3] > 240 and layer.pixels[2, 2, 3] < 15
     doc.history.undo()
     assert not layer.pixels.any()
+
+
+def test_painting_the_trimap_after_a_cut_out_started_does_not_reach_the_job() -> None:
+    from editor.ui.ai.trimap_tool import Trimap
+
+    trimap = Trimap(40, 30)
+    trimap.stamp(10, 10, 6, FOREGROUND)
+    sent, packed = trimap.task_trimap_later(), trimap.packed_later()  # what a cut-out sends and packs
+    trimap.stamp(30, 20, 6, BACKGROUND)  # the user paints on while the job waits in the queue
+    assert trimap.codes[20, 30] == BACKGROUND and trimap.task_trimap()[20, 30] == 0.0
+    assert sent.render()[20, 30] == 0.5 and sent.render()[10, 10] == 1.0  # the job sees the old codes
+    assert (decode_codes(packed()) == BACKGROUND).sum() == 0 and decode_codes(packed())[10, 10] == FOREGROUND

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from editor.ui.ai.trimap_tool import decode_codes
 from tests.segment.mp_helpers import BACKGROUND_IN_LASSO, LASSO, ON_MAN, installed
 
 from .ai_panel_helpers import photo_doc, run_async
@@ -126,10 +127,12 @@ def test_one_click_cutout_from_the_matte_panel_adds_a_result_layer_that_reruns(e
 
     doc = _man_doc(env)
     panel = MattePanel(env.controller, env.window)
+    inside = (doc.selection >= 0.5).astype(np.uint8)
     layer = run_async(qapp, panel.cut_out_subject(), timeout=240)
     assert isinstance(layer, ResultLayer) and layer.name == "Cut-out (subject)"
     assert layer.recipe.task == "cutout" and layer.recipe.model_id == "mediapipe-selfie-segmentation"
-    assert "selection" in layer.recipe.params and layer.recipe.model_sha256
+    assert layer.recipe.model_sha256
+    assert np.array_equal(decode_codes(layer.recipe.params["selection"]), inside)  # packed off the GUI
     alpha = layer.pixels[..., 3].astype(np.float32) / 255
     assert _at(alpha, ON_MAN).min() > 0.8 and _at(alpha, BACKGROUND_IN_LASSO).max() < 0.1
     assert not doc.layers[0].visible  # the source is hidden, the cut-out shows

@@ -9,6 +9,7 @@ import numpy as np
 from psygnal import Signal
 
 from editor.core.adjust.kinds import AdjustFn, build, kind, normalise
+from editor.core.cow import writable
 from editor.core.geometry import Rect
 from editor.core.layers import Layer, LayerEvents
 
@@ -42,7 +43,7 @@ class AdjustmentLayer(Layer):
     def own_mask(self) -> np.ndarray | None:
         """The mask, made this layer's own and writable first (copy-on-write: a snapshot shares it)."""
         if self.mask is not None and not self.mask.flags.writeable:
-            self.mask = self.mask.copy()
+            self.mask = writable(self.mask)
         return self.mask
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +20,20 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
 from editor import __version__
 from editor.core.blend import BlendMode
-from editor.core.compositor import planar_to_straight, render
 from editor.core.document import Document, Metadata
 from editor.core.errors import LucidError
-from editor.core.geometry import TILE, Rect
+from editor.core.geometry import Rect
 from editor.core.layers import GroupLayer, Layer, PixelLayer, ResultLayer
-from editor.core.pixels import from_float, to_float, to_rgba
+from editor.core.pixels import layer_pixels
 from editor.core.recipe import Recipe
+from editor.core.snapshot import (
+    LayersRender,
+    MaskRender,
+    layer_mask_later,
+    render_layer_later,
+    render_layers_later,
+    selection_later,
+)
 from editor.infer.api import Cancelled, Request, Result
 from editor.ui.jobs import JobRunner
 
@@ -69,48 +77,38 @@ class AiController(QObject):
 
     # --- pixels out -------------------------------------------------------------------------------
 
-    def snapshot(self, doc: Document, what: str = "composite") -> np.ndarray:
-        """A float32 H×W×4 (canvas-sized, straight alpha) copy the worker may keep while the user edits.
+    def snapshot(self, doc: Document, what: str = "composite", channels: int = 4) -> LayersRender:
+        """What to send: a frozen, lazy H×W×`channels` float32 (straight alpha) canvas image.
 
-        "composite": what the canvas shows. "active": the active pixel layer's own pixels (no mask,
-        opacity or blend mode), placed at its offset on a transparent canvas.
+        Taking it copies no pixels (copy-on-write, `editor.core.snapshot`), so it is instant on a 24 MP
+        photo; the worker renders it (only the region the task reads), and edits the user makes in the
+        meantime never reach it. "composite": what the canvas shows. "active": the active pixel
+        layer's own pixels (no mask, opacity or blend mode), placed at its offset on a transparent canvas.
         """
         if what == "composite":
-            return self.render_layers(doc, [layer for layer in doc.layers if layer.visible])
+            return self.render_layers(doc, [layer for layer in doc.layers if layer.visible], channels)
         if what == "active":
             layer = doc.active_layer
             if not isinstance(layer, PixelLayer):
                 raise LucidError("Select a pixel layer first.")
-            return self.layer_on_canvas(doc, layer)
+            return render_layer_later(doc, layer, channels)
         raise ValueError(f"snapshot of {what!r}: use 'composite' or 'active'")
 
     @staticmethod
-    def layer_on_canvas(doc: Document, layer: PixelLayer) -> np.ndarray:
-        """A pixel layer's own pixels as float32 on a canvas-sized transparent array."""
-        out = np.zeros((doc.height, doc.width, 4), np.float32)
-        area = layer.bounds.intersect(doc.rect)
-        if not area.empty:
-            src = area.translated(-layer.offset[0], -layer.offset[1])
-            out[area.slices()] = to_float(layer.pixels[src.slices()])
-        return out
+    def render_layers(doc: Document, layers: list[Layer], channels: int = 4) -> LayersRender:
+        """The composite of `layers` (bottom first) over the canvas, frozen now and rendered on the worker."""
+        return render_layers_later(doc, layers, channels)
 
     @staticmethod
-    def render_layers(doc: Document, layers: list[Layer]) -> np.ndarray:
-        """Composite of `layers` (bottom first) over the whole canvas, tile by tile: float32 H×W×4."""
-        out = np.zeros((doc.height, doc.width, 4), np.float32)
-        if not layers:
-            return out
-        for tx, ty in doc.rect.tiles():
-            part = Rect(tx * TILE, ty * TILE, TILE, TILE).intersect(doc.rect)
-            out[part.slices()] = planar_to_straight(render(layers, part))
-        return out
+    def has_selection(doc: Document) -> bool:
+        """Whether anything is selected; stops at the first selected band (no full pass, no copy)."""
+        sel = doc.selection
+        return any(float(sel[y : y + 256].max()) > 0 for y in range(0, sel.shape[0], 256))
 
-    @staticmethod
-    def selection_mask(doc: Document) -> np.ndarray | None:
-        """A float32 copy of the selection (1 = selected), or None when nothing is selected."""
-        if not float(doc.selection.max()) > 0:
-            return None
-        return doc.selection.astype(np.float32, copy=True)
+    def selection_mask(self, doc: Document) -> MaskRender | None:
+        """The selection (1 = selected) as a frozen, lazy float32 canvas mask, or None when nothing is
+        selected. `.render()` gives an array where one is needed on the GUI thread."""
+        return selection_later(doc) if self.has_selection(doc) else None
 
     @staticmethod
     def source_ids(doc: Document, what: str = "composite") -> list[str]:
@@ -148,6 +146,17 @@ class AiController(QObject):
             return None
         finally:
             self._set_running(-1)
+
+    async def run_packing(self, request: Request,
+                          pack: Callable[[], Any] | None) -> tuple[Result | None, Any]:
+        """`run`, with `pack()` (e.g. zlib of a 24 MP selection for the recipe: a third of a second) done
+        on a helper thread meanwhile instead of on the GUI thread before submitting. → (result, packed)."""
+        if pack is None:
+            return await self.run(request), None
+        with ThreadPoolExecutor(1, thread_name_prefix="lucid-pack") as pool:
+            packing = asyncio.wrap_future(pool.submit(pack))
+            result = await self.run(request)
+            return result, await packing
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task | None:
         """Start a coroutine from a Qt slot on the app's asyncio loop (qasync); keeps a reference."""
@@ -228,8 +237,9 @@ class AiController(QObject):
         pixels = self.to_doc_pixels(doc, result_image)
         h, w = pixels.shape[:2]
         if mask is None:
-            mask = np.ones((h, w), np.float32)
-        mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+            mask = np.ones((h, w), np.float32)  # (no clip: a second 96 MB pass for a 24 MP result)
+        else:
+            mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
         if mask.shape != (h, w):
             raise LucidError(f"The result's mask is {mask.shape[1]}×{mask.shape[0]}, its image {w}×{h}.")
         layer = ResultLayer(name, pixels, mask, recipe, blend_mode=blend_mode, visible=visible, offset=offset)
@@ -242,11 +252,9 @@ class AiController(QObject):
 
     @staticmethod
     def to_doc_pixels(doc: Document, image: np.ndarray) -> np.ndarray:
-        """Float (or integer) gray/RGB/RGBA → H×W×4 in the document's dtype (16-bit stays 16-bit)."""
-        arr = np.asarray(image)
-        if arr.dtype.kind != "f":
-            arr = to_float(arr)
-        return np.ascontiguousarray(from_float(to_rgba(arr.astype(np.float32, copy=False)), doc.dtype))
+        """Float (or integer) gray/RGB/RGBA → H×W×4 in the document's dtype (16-bit stays 16-bit); already
+        that (`Request.output_dtype`: converted on the worker) → as it is."""
+        return layer_pixels(image, doc.dtype)
 
     @staticmethod
     def _place(doc: Document, above: Layer | None) -> tuple[GroupLayer | None, int | None]:
@@ -266,15 +274,15 @@ class AiController(QObject):
         self._hooks[task] = _RerunHook(rebuild, name_for)
 
     def default_rebuild(self, doc: Document, layer: ResultLayer) -> Request:
-        """Recipe params + the source layers as they are now (composited) + the layer's current mask."""
+        """Recipe params + the source layers as they are now (composited) + the layer's current mask,
+        over the layer's box on the canvas (the result must fit the layer again), rendered on the worker."""
         recipe = layer.recipe
         sources = self.source_layers(doc, layer)
-        mask = np.zeros((doc.height, doc.width), np.float32)
         area = layer.bounds.intersect(doc.rect)
-        if layer.mask is not None and not area.empty:
-            src = area.translated(-layer.offset[0], -layer.offset[1])
-            mask[area.slices()] = layer.mask[src.slices()]
-        return Request(task=recipe.task, image=self.render_layers(doc, sources), mask=mask,
+        if area.empty:
+            raise LucidError(f"“{layer.name}” lies outside the canvas; there is nothing to re-run.")
+        return Request(task=recipe.task, image=self.render_layers(doc, sources),
+                       mask=layer_mask_later(doc, layer), region=(area.x, area.y, area.w, area.h),
                        params=dict(recipe.params), model_id=recipe.model_id, seed=recipe.seed)
 
     @staticmethod
@@ -310,6 +318,7 @@ class AiController(QObject):
             return None
         if request is None:
             return None
+        request.output_dtype = np.dtype(doc.dtype).name  # the new pixels converted on the worker
         for key, value in overrides.items():
             if key == "seed":
                 request.seed = None if value is None else int(value)

@@ -32,6 +32,7 @@ from editor.core.document import Document
 from editor.core.errors import LucidError
 from editor.core.geometry import Rect
 from editor.core.layers import ResultLayer
+from editor.core.snapshot import selection_later
 from editor.infer.api import Request, Result
 from editor.infer.inpaint.catalog import DEFAULT_ENGINE, ENGINE_INFO, LAMA_MODEL_ID
 from editor.infer.jobs import FETCH_TASK, IMPORT_TASK, Job
@@ -216,7 +217,7 @@ class InpaintPanel(QWidget):
         doc = self.window.current_doc()
         if doc is None:
             return None
-        if self.controller.selection_mask(doc) is None:
+        if not self._has_mask(doc):
             self.window.show_message("Paint the area to fill with the mask brush (B) first.")
             return None
         self.task = self.controller.spawn(self.fill(doc, str(self.engine.currentData()), self.seed.value()))
@@ -249,13 +250,20 @@ class InpaintPanel(QWidget):
             if self.has_mask:
                 self.start_fill()
 
+    def _has_mask(self, doc: Document) -> bool:
+        """Whether `doc` has a selection: kept up to date for the panel's document (a 24 MP scan, even
+        one that stops early, costs the GUI tens of milliseconds)."""
+        return self.has_mask if doc is self.doc else self.controller.has_selection(doc)
+
     def build_request(self, doc: Document, engine: str, seed: int) -> Request:
-        mask = self.controller.selection_mask(doc)
-        if mask is None:
+        """Frozen, lazy sources (no pixels rendered here): the worker renders only the box around the
+        mask that the fill reads (the task's `plan_region`)."""
+        if not self._has_mask(doc):
             raise LucidError("Paint the area to fill with the mask brush (B) first.")
+        mask = selection_later(doc)
         return Request(task=TASK, image=self.controller.snapshot(doc, "composite"), mask=mask,
                        params={"engine": engine}, model_id=LAMA_MODEL_ID if engine == "lama" else None,
-                       seed=int(seed))
+                       seed=int(seed), output_dtype=np.dtype(doc.dtype).name)
 
     async def fill(self, doc: Document, engine: str = DEFAULT_ENGINE, seed: int = 0, *,
                    request: Request | None = None) -> ResultLayer | None:
@@ -264,24 +272,34 @@ class InpaintPanel(QWidget):
         built from engine and seed (tests, automation)."""
         request = request or self.build_request(doc, engine, seed)
         sources = self.controller.source_ids(doc, "composite")
+        edits: list[Rect] = []  # selection changes while the job runs
+        doc.events.selection.connect(edits.append)
         try:
             result = await self.controller.run(request)
         except asyncio.CancelledError:
             self.window.show_message("Fill cancelled — nothing was changed.")
             return None
+        finally:
+            doc.events.selection.disconnect(edits.append)
         if result is None or not self.controller.is_open(doc):
             return None
-        return self.apply(doc, request, result, sources)
+        return self.apply(doc, request, result, sources, selection_kept=not edits)
 
-    def apply(self, doc: Document, request: Request, result: Result, sources: list[str]) -> ResultLayer:
+    def apply(self, doc: Document, request: Request, result: Result, sources: list[str], *,
+              selection_kept: bool = False) -> ResultLayer:
+        """Add the result layer and clear the selection (one step). `selection_kept`: the selection is
+        the one the job read, which lies inside the job's region, so only that box is cleared."""
         engine = str(request.params.get("engine"))
         recipe = self.controller.recipe_for(request, result, source_ids=sources)
         name = layer_name(engine)
         top = doc.layers[-1] if doc.layers else None
         mask: Any = result.mask if result.mask is not None else request.mask
-        with doc.group(name):
+        x, y = request.region[:2] if request.region is not None else (0, 0)
+        with doc.group(name):  # the result covers request.region: the fill's box, not the canvas
             layer = self.controller.add_result_layer(doc, result.image, name=name, recipe=recipe,
-                                                     mask=np.asarray(mask, np.float32), above=top)
-            doc.clear_selection()
+                                                     mask=np.asarray(mask, np.float32), above=top,
+                                                     offset=(x, y))
+            region = Rect(*request.region) if selection_kept and request.region is not None else None
+            doc.clear_selection(within=region)
         self.window.show_message(f"{name}: done. Re-run from the Layers panel for another seed or engine.")
         return layer

@@ -74,7 +74,7 @@ def shown_as_is(layers: list[Layer]) -> list[Layer]:
     for layer in layers:
         if isinstance(layer, PixelLayer) and not layer.visible:
             out.append(PixelLayer(layer.name, layer.pixels, mask=layer.mask, offset=layer.offset,
-                                  opacity=layer.opacity, blend_mode=layer.blend_mode))
+                                  opacity=layer.opacity, blend_mode=layer.blend_mode, shared=True))
         else:
             out.append(layer)
     return out

@@ -304,7 +304,7 @@ class LatentPanel(QWidget):
             self.window.show_message("Install the face model (AI → Models… → MediaPipe Face Mesh), "
                                      "or click the eyes and mouth.")
             return False
-        request = Request(task="faces", image=self.controller.snapshot(doc)[..., :3], model_id=model)
+        request = Request(task="faces", image=self.controller.snapshot(doc, channels=3), model_id=model)
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
             return False

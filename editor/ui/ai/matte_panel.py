@@ -53,7 +53,6 @@ from editor.ui.ai.trimap_tool import (
     TrimapBrushTool,
     TrimapOverlay,
     decode_codes,
-    encode_codes,
 )
 
 if TYPE_CHECKING:
@@ -327,10 +326,11 @@ class MattePanel(QWidget):
         doc = self._doc()
         if doc is None:
             return False
-        mask = self.controller.selection_mask(doc)
-        if mask is None:
+        selection = self.controller.selection_mask(doc)
+        if selection is None:
             self.window.show_message("Select the subject first (mask brush, lasso …), then build the trimap.")
             return False
+        mask = selection.render()
         self._band_masks[doc] = mask
         self.trimap(doc).set_from_task_trimap(trimap_from_mask(mask, self.band.value()))
         return True
@@ -350,7 +350,7 @@ class MattePanel(QWidget):
         if doc is None or model is None:
             return False
         task = "segment" if model == PERSON_MODEL else SALIENT_TASK
-        request = Request(task=task, image=self.controller.snapshot(doc)[..., :3], model_id=model,
+        request = Request(task=task, image=self.controller.snapshot(doc, channels=3), model_id=model,
                           params={"band_px": self.band.value()})
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
@@ -402,8 +402,6 @@ class MattePanel(QWidget):
     # -- cut out -----------------------------------------------------------------------------------
     def _params(self, doc: Document, trimap: Trimap, plate: InputImage | None) -> dict[str, Any]:
         params: dict[str, Any] = {"mode": "plate" if plate else "trimap", "engine": self.engine.currentData()}
-        if trimap.painted:
-            params["trimap"] = encode_codes(trimap.codes)
         if plate is not None:
             params["plate"] = plate.ref()
         return params
@@ -421,10 +419,15 @@ class MattePanel(QWidget):
             return None
         sources = [layer for layer in doc.layers if layer.visible]
         request = Request(task="matting", image=self.controller.render_layers(doc, sources),
-                          params=self._params(doc, trimap, plate), inputs=self._inputs(trimap, plate))
-        result = await self.controller.run(request)
+                          params=self._params(doc, trimap, plate), inputs=self._inputs(trimap, plate),
+                          output_dtype=np.dtype(doc.dtype).name)
+        # the recipe keeps a painted trimap: packed (zlib of 24 MB on a 24 MP photo) while the job runs
+        pack = trimap.packed_later() if trimap.painted else None
+        result, packed = await self.controller.run_packing(request, pack)
         if result is None or not self.controller.is_open(doc):
             return None
+        if packed is not None:
+            request.params["trimap"] = packed
         recipe = self.controller.recipe_for(request, result, source_ids=[s.id for s in sources])
         engine = dict(ENGINES)[request.params["engine"]]
         with doc.group("Cut out"):
@@ -444,7 +447,7 @@ class MattePanel(QWidget):
         if plate is not None:
             inputs["plate"] = plate.rgb
         if trimap.painted or plate is None:
-            inputs["trimap"] = trimap.task_trimap()
+            inputs["trimap"] = trimap.task_trimap_later()  # mapped on the worker
         return inputs
 
     def rebuild(self, doc: Document, layer: ResultLayer) -> Request:
@@ -516,7 +519,7 @@ class MattePanel(QWidget):
             name = f"Background {picture.path.name}"
         elif kind == "blur":
             sources = shown_as_is(self.controller.source_layers(doc, cut))
-            rgb = blurred(self.controller.render_layers(doc, sources), float(self.blur.value()))
+            rgb = blurred(self.controller.render_layers(doc, sources).render(), float(self.blur.value()))
             name = "Background (blurred)"
         else:
             raise LucidError(f"Unknown background kind '{kind}'.")

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -193,13 +194,14 @@ class ObstructionPanel(QWidget):
             return None
         sources = [x for x in doc.layers if x.visible]
         request = Request(task=TASK, image=self.controller.render_layers(doc, sources), mask=mask,
-                          params={"engine": self.engine.currentData()}, seed=0)
+                          params={"engine": self.engine.currentData()}, seed=0,
+                          output_dtype=np.dtype(doc.dtype).name)
         result = await self.controller.run(request)
         if result is None or not self.controller.is_open(doc):
             return None
         recipe = self.controller.recipe_for(request, result, source_ids=[s.id for s in sources])
         return self.controller.add_result_layer(doc, result.image, name="Obstruction removed", recipe=recipe,
-                                                mask=mask)
+                                                mask=request.mask)  # rendered by the worker
 
     # -- re-run ------------------------------------------------------------------------------------
     def rebuild(self, doc: Document, layer: ResultLayer) -> Request | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,8 +18,10 @@ from psygnal import Signal
 from PySide6.QtCore import QPointF, Qt
 
 from editor.core.brush import dab
+from editor.core.cow import lend, writable
 from editor.core.errors import LucidError
 from editor.core.geometry import Rect
+from editor.core.snapshot import MaskRender
 from editor.ui.canvas.tiles import TiledImageItem
 from editor.ui.tools import Tool
 
@@ -93,6 +96,7 @@ class Trimap:
         if clip.empty:
             return clip
         hit = cov[clip.translated(-rect.x, -rect.y).slices()] >= 0.5
+        self.codes = writable(self.codes)  # a running cut-out may still read these codes
         self.codes[clip.slices()][hit] = code
         self.changed.emit(clip)
         return clip
@@ -115,6 +119,16 @@ class Trimap:
     def task_trimap(self) -> np.ndarray:
         """float32 {0, 0.5, 1} for the matting task; unpainted pixels are unknown."""
         return _TASK_VALUE[self.codes]
+
+    def task_trimap_later(self) -> MaskRender:
+        """`task_trimap` as a lazy source: the codes are lent (copy-on-write), the worker maps them."""
+        h, w = self.codes.shape
+        return MaskRender(lend(self.codes), w, h, values=_TASK_VALUE)
+
+    def packed_later(self) -> Callable[[], dict]:
+        """`encode_codes` of the codes as they are now, to run off the GUI thread (`run_packing`)."""
+        codes = lend(self.codes)
+        return lambda: encode_codes(codes)
 
     def overlay_tile(self, rect: Rect) -> np.ndarray:
         return _LUT[self.codes[rect.slices()]]

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -292,7 +293,8 @@ class UpscaleDialog(QDialog):
 
     def request(self) -> Request:
         return Request(task=TASK, image=self.controller.snapshot(self.doc, "composite"),
-                       model_id=self.model_id(), params=self.params())
+                       model_id=self.model_id(), params=self.params(),
+                       output_dtype=np.dtype(self.doc.dtype).name)
 
     def result_name(self) -> str:
         w, h = self.target()
