@@ -128,8 +128,11 @@ def test_one_click_cutout_from_the_matte_panel_adds_a_result_layer_that_reruns(e
     doc = _man_doc(env)
     panel = MattePanel(env.controller, env.window)
     inside = (doc.selection >= 0.5).astype(np.uint8)
+    assert panel.band.value() == max(2, round(0.01 * max(doc.width, doc.height)))  # this photo's auto band
+    panel.band.setValue(panel.band.value() + 3)  # the user's band is what the one click uses
     layer = run_async(qapp, panel.cut_out_subject(), timeout=240)
     assert isinstance(layer, ResultLayer) and layer.name == "Cut-out (subject)"
+    assert layer.recipe.params["band_px"] == panel.band.value()
     assert layer.recipe.task == "cutout" and layer.recipe.model_id == "mediapipe-selfie-segmentation"
     assert layer.recipe.model_sha256
     assert np.array_equal(decode_codes(layer.recipe.params["selection"]), inside)  # packed off the GUI

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -42,7 +42,7 @@ from editor.core.layers import PixelLayer, ResultLayer
 from editor.infer.api import Request
 from editor.infer.matting.background import blurred
 from editor.infer.matting.trimap import trimap_from_mask
-from editor.infer.subject import PERSON_MODEL, installed_subject_model
+from editor.infer.subject import PERSON_MODEL, band_px, installed_subject_model
 from editor.ui.ai.inputs import InputImage, load_input_image, reload_input_image, shown_as_is
 from editor.ui.ai.panel_layout import scroll_body
 from editor.ui.ai.trimap_tool import (
@@ -74,6 +74,8 @@ class MattePanel(QWidget):
         self._trimaps: weakref.WeakKeyDictionary[Document, Trimap] = weakref.WeakKeyDictionary()
         self._plates: weakref.WeakKeyDictionary[Document, InputImage] = weakref.WeakKeyDictionary()
         self._band_masks: weakref.WeakKeyDictionary[Document, np.ndarray] = weakref.WeakKeyDictionary()
+        # the band a user chose per photo; others get the automatic band for their size (band_px)
+        self._user_bands: weakref.WeakKeyDictionary[Document, int] = weakref.WeakKeyDictionary()
         self._overlay: TrimapOverlay | None = None
         self._overlay_view = None
         self._installing = False
@@ -209,6 +211,8 @@ class MattePanel(QWidget):
 
     def _on_document(self, doc: Document | None) -> None:
         self._detach_overlay()
+        if doc is not None:
+            self._show_band(doc)
         tab = self.window.current_tab()
         if doc is not None and tab is not None:
             self._overlay = TrimapOverlay(self.trimap(doc))
@@ -336,9 +340,18 @@ class MattePanel(QWidget):
         return True
 
     @qdebounced(timeout=150)
+    def _show_band(self, doc: Document) -> None:
+        """The slider shows this photo's band: the user's choice, else 1 % of the longer side (what the
+        one-click cut-out uses by default), so what it says is what the next cut-out will do."""
+        auto = min(self.band.maximum(), band_px((doc.height, doc.width)))
+        with QSignalBlocker(self.band):
+            self.band.setValue(self._user_bands.get(doc, auto))
+
     def _band_moved(self, *_: Any) -> None:
         """Dragging the band slider rebuilds a trimap that came from the selection (not a painted one)."""
         doc = self._doc()
+        if doc is not None:
+            self._user_bands[doc] = self.band.value()
         mask = self._band_masks.get(doc) if doc is not None else None
         if mask is not None:
             trimap = self.trimap(doc)
@@ -366,7 +379,7 @@ class MattePanel(QWidget):
         tools = getattr(self.controller, "subject_select", None)
         if tools is None:
             return None
-        layer = await tools.cut_out(engine=self.engine.currentData(),
+        layer = await tools.cut_out(band_px=self.band.value(), engine=self.engine.currentData(),
                                     hide_sources=self.hide_sources.isChecked())
         if layer is not None:
             self.stop_painting()
