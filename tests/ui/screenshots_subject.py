@@ -3,8 +3,8 @@
     .venv/bin/python tests/ui/screenshots_subject.py OUT_DIR
 
 Uses the models installed in the user's models folder (MediaPipe person and face models, fetched at
-set-up). Shots: a loose lasso around the man in bgmv2 test_fg.jpg, the one-click cut-out made from it,
-Select → Person on Set5 "woman", and Latent Edit's Find face with its points.
+set-up). Shots: the Select menu, a loose lasso around the man in bgmv2 test_fg.jpg, the one-click
+cut-out made from it, Select → Person on Set5 "woman", and Latent Edit's Find face with its points.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def main(argv: list[str]) -> int:
     matte = ai.panels["Matte"]
     ai.show_panel(matte)
     shot("20-1-loose-lasso-before")
+    bar = win.menuBar()
+    select = next(a for a in bar.actions() if a.menu() and a.text().replace("&", "") == "Select")
+    select.menu().popup(bar.mapToGlobal(bar.actionGeometry(select).bottomLeft()))
+    shot("20-0-select-menu")
+    select.menu().hide()
     layer = finish(matte.cut_out_subject())
     print(f"cut-out layer: {layer.name if layer else None}")
     doc.clear_selection()
