@@ -43,6 +43,17 @@ def freeze_document(doc: Document) -> Document:
     return snap
 
 
+def release_document(snapshot: Document) -> None:
+    """Drop a frozen document's lent buffers now, so the live document's next edit needs no copy.
+
+    A Document holds reference cycles (its signal group), so dropping the last reference leaves it — and
+    every view it lends — to the garbage collector's next full pass; emptying it frees the views at once.
+    """
+    snapshot.root.children = []
+    snapshot.active_layer = None
+    snapshot.selection = np.zeros((0, 0), np.float32)
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     return lend(array)  # a read-only view; the live buffer is copied on its next edit only if it still lives
 

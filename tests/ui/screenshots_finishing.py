@@ -104,7 +104,9 @@ def main(argv: list[str]) -> int:
 
     # 2. curves over the histogram
     win.tool_state.tool = ToolKind.HAND
-    win.histogram_panel.refresh()
+    future = win.histogram_panel.refresh()
+    if future is not None:
+        future.result()  # computed on its thread; the next settle delivers it
     curves = win.adjust_panel.add("curves")
     set_params(doc, curves, {"master": [[0, 0], [0.25, 0.18], [0.7, 0.8], [1, 1]],
                              "b": [[0, 0], [0.5, 0.45], [1, 1]]})

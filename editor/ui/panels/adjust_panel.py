@@ -259,7 +259,9 @@ class AdjustPanel(QWidget):
             self.curves.committed.connect(self._on_curve_commit)
             self.form.addRow(self.curves)
             hist_panel = getattr(self.win, "histogram_panel", None)
-            self.curves.set_histogram(hist_panel.hist if hist_panel is not None else None)
+            if hist_panel is not None:
+                self.curves.set_histogram(hist_panel.hist)
+                hist_panel.updated.connect(self.curves.set_histogram)
         else:
             for key, (lo, hi) in kind.ranges.items():
                 self._slider(key, key.replace("_", " ").capitalize(), lo, hi, 2 if hi <= 10 else 0)
