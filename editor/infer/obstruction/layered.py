@@ -334,6 +334,8 @@ def occlusions(mask: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:
     """
     h, w = mask.shape
     hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
+    # Outside the reference the obstruction is unknown: count it as covering (a fence entering the
+    # frame from beyond the reference's border must not be taken for background).
     return cv2.warpPerspective(
-        mask, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0
+        mask, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=1.0
     )
