@@ -51,6 +51,16 @@ def compose_background(al: Alignment, motions: LayerMotions, sigma: float) -> La
     seen = clear.sum(axis=0) > 0
     fused = ref.copy()
     fused[seen] = np.nanmedian(np.where(clear[:, seen, None] > 0, al.warped[:, seen], np.nan), axis=0)
+    # No clear sample, but every frame shows the same (flat sky, a plain wall): that is the background,
+    # and an inpainted patch there would only add seams.
+    unseen = ~seen & (al.valid.sum(axis=0) >= 2)
+    samples = np.where(al.valid[:, unseen, None] > 0, al.warped[:, unseen], np.nan)
+    spread = np.nanmax(samples, axis=0) - np.nanmin(samples, axis=0)
+    flat = spread.max(axis=1) < departure_threshold(sigma)
+    idx = np.flatnonzero(unseen)[flat]
+    fused.reshape(-1, 3)[idx] = np.nanmedian(samples[:, flat], axis=0)
+    clear.reshape(len(clear), -1)[:, idx] = al.valid.reshape(len(clear), -1)[:, idx]
+    seen = clear.sum(axis=0) > 0
     scale = 3.0 * sigma + 0.01
     for _ in range(3):  # Cauchy reweighting around the median: drops leftover fence edges, misalignments
         r = np.abs(al.warped - fused[None]).max(axis=3)
