@@ -68,18 +68,60 @@ def grid_alpha(
     angle: float = 0.0,
     pattern: str = "square",
 ) -> np.ndarray:
-    """Anti-aliased wire grid: "square" (two wire families 90° apart) or "diamond" (60° apart, a
-    chain-link look), the whole grid turned by `angle` degrees and shifted by `offset` pixels."""
+    """Anti-aliased wire grid, the whole grid turned by `angle` degrees and shifted by `offset` pixels:
+    "square" (two wire families 90° apart), "diamond" (60° apart), "chain" (a chain-link mesh: two
+    families 90° apart whose wires zig-zag, as woven links do) or "wire" (one family of parallel wires)."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     x, y = x + offset[0], y + offset[1]
-    between = {"square": 90.0, "diamond": 60.0}[pattern]
+    between = {"square": 90.0, "diamond": 60.0, "chain": 90.0, "wire": None}[pattern]
     alpha = np.zeros((h, w), np.float32)
-    for a in (angle, angle + between):
+    for a in (angle,) if between is None else (angle, angle + between):
         t = np.deg2rad(a)
         u = x * np.cos(t) + y * np.sin(t)  # distance along the wires' normal
+        if pattern == "chain":  # zig-zag along the wire with the pitch's period
+            v = -x * np.sin(t) + y * np.cos(t)
+            u = u + 0.18 * pitch * (2 * np.abs((v / pitch) % 1 - 0.5) - 0.5)
         d = np.abs((u % pitch) - pitch / 2)
         alpha = np.maximum(alpha, np.clip(thickness / 2 - d + 0.5, 0, 1))
     return alpha
+
+
+def bricks(h: int, w: int, course: float = 14.0, mortar: float = 2.0, seed: int = 0) -> np.ndarray:
+    """H×W×1 gain of a running-bond brick wall: light mortar lines, each brick its own shade."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    row = np.floor(y / course)
+    length = 2.2 * course
+    xs = x + (row % 2) * length / 2
+    col = np.floor(xs / length)
+    shade = rng.uniform(0.55, 1.0, (int(row.max()) + 2, int(col.max()) + 2)).astype(np.float32)
+    gain = shade[row.astype(int), col.astype(int)]
+    joint = (np.minimum(y % course, course - y % course) < mortar / 2) | (
+        np.minimum(xs % length, length - xs % length) < mortar / 2
+    )
+    return np.where(joint, 1.1, gain)[..., None].astype(np.float32)
+
+
+def text_overlay(img: np.ndarray, seed: int = 0, size: float = 0.6) -> np.ndarray:
+    """`img` with lines of dark random text printed over it (a poster, a sign: fine, dense edges)."""
+    rng = np.random.default_rng(seed)
+    ink = np.zeros(img.shape[:2], np.uint8)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789"
+    step = int(30 * size) + 4
+    for y in range(step, ink.shape[0], step):
+        line = "".join(rng.choice(list(letters), 60))
+        cv2.putText(
+            ink,
+            line,
+            (int(rng.integers(-20, 0)), y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            size,
+            255,
+            max(1, int(2 * size)),
+            cv2.LINE_AA,
+        )
+    a = (ink.astype(np.float32) / 255)[..., None]
+    return (img * (1 - a) + 0.08 * a).astype(np.float32)
 
 
 def stripes(h: int, w: int, period: float, angle: float, contrast: float = 0.8) -> np.ndarray:
@@ -100,6 +142,7 @@ def grid_burst(
     pattern: str = "square",
     bg_motion: float = 8.0,
     fence_motion: float = 24.0,
+    rotation: float = 0.0,
     n: int = 5,
     seed: int = 0,
     noise: float = 2 / 255,
@@ -107,7 +150,8 @@ def grid_burst(
 ) -> Burst:
     """A wire grid in front of `bg_canvas` (seen inside `margin`): the outermost frames' background is
     translated by `bg_motion` px (plus a 1 px homography jitter) and the grid by `fence_motion` px, each
-    along its own random direction — the held-out-style bursts of the harder bench."""
+    along its own random direction, and turned by up to `rotation` degrees about the centre — the
+    held-out-style bursts of the harder bench."""
     rng = np.random.default_rng(seed)
     h, w = bg_canvas.shape[0] - 2 * margin, bg_canvas.shape[1] - 2 * margin
     ref, half = n // 2, max(1, n // 2)
@@ -120,6 +164,9 @@ def grid_burst(
             shift = np.eye(3)
             shift[:2, 2] = bg_motion * step * bg_dir
             hom = shift @ random_homography(rng, w, h, 1.0)
+            if rotation:
+                turn = cv2.getRotationMatrix2D((w / 2, h / 2), rotation * step, 1.0)
+                hom = np.vstack([turn, [0, 0, 1]]) @ hom
         homs.append(hom)
         bg = view(bg_canvas, hom, margin, h, w)
         off = fence_motion * step * fence_dir + (0 if k == ref else rng.uniform(-1, 1, 2))
@@ -195,5 +242,3 @@ def _noisy(frames: list[np.ndarray], noise: float, rng: np.random.Generator) -> 
     stack = np.stack(frames).astype(np.float32)
     stack += rng.normal(0, noise, stack.shape).astype(np.float32)
     return np.clip(stack, 0, 1)
-
-

@@ -76,7 +76,7 @@ def motion_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: 
     return found
 
 
-def _flow_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: int = 2) -> list[np.ndarray]:
+def flow_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: int = 2) -> list[np.ndarray]:
     """Homographies fitted by sequential RANSAC to a dense DIS flow: motions ranked by *area*.
 
     Dense flow gives every pixel a vote, so the layer covering most of the image wins even when
@@ -100,7 +100,7 @@ def _flow_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: i
     return found
 
 
-def _translation_peaks(a: np.ndarray, b: np.ndarray, count: int = 3) -> list[tuple[float, float]]:
+def translation_peaks(a: np.ndarray, b: np.ndarray, count: int = 3) -> list[tuple[float, float]]:
     """The strongest peaks of the phase correlation: one global shift per moving layer."""
     fa = np.fft.fft2(a.astype(np.float32) * np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1])))
     fb = np.fft.fft2(b.astype(np.float32) * np.outer(np.hanning(b.shape[0]), np.hanning(b.shape[1])))
@@ -124,7 +124,7 @@ def shift_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.nd
     scale = np.diag([s, s, 1.0])
     found = []
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
-    for dx, dy in _translation_peaks(a, b):
+    for dx, dy in translation_peaks(a, b):
         # ECC's warp maps template (reference) coordinates into the input (frame): the same direction as ours.
         init = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float32)
         try:
@@ -226,7 +226,7 @@ def estimate_homography(
         views.append((small_ref, small_frame))
     candidates = []
     for a, b in views:
-        candidates += motion_candidates(a, b) + _flow_candidates(a, b) + shift_candidates(a, b)
+        candidates += motion_candidates(a, b) + flow_candidates(a, b) + shift_candidates(a, b)
     small_ref, small_frame = views[-1]  # the periodic-free view judges and polishes, when there is one
     if not candidates:
         return np.eye(3)
@@ -235,6 +235,26 @@ def estimate_homography(
     best = _refine_ecc(small_ref, small_frame, best)
     scale = np.diag([s, s, 1.0])
     return np.linalg.inv(scale) @ best @ scale
+
+
+def flow_homography(
+    a: np.ndarray, b: np.ndarray, keep: np.ndarray, *, step: int = 4, tol: float = 1.0, least: int = 20
+) -> np.ndarray | None:
+    """Homography (pixel of `a` → pixel of `b`) fitted by RANSAC to the dense DIS flow at `keep` pixels.
+
+    Flow vectors are local, so what is left out of `keep` (an obstruction, a faint layer's clutter)
+    cannot pull the fit, and RANSAC drops the wrong vectors; None with fewer than `least` inliers.
+    """
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
+    gy, gx = np.mgrid[2 : a.shape[0] - 2 : step, 2 : a.shape[1] - 2 : step]
+    use = keep[gy, gx]
+    if use.sum() < least:
+        return None
+    src = np.stack([gx[use], gy[use]], axis=1).astype(np.float32)
+    hom, inl = cv2.findHomography(src, src + flow[gy[use], gx[use]], cv2.RANSAC, tol, maxIters=2000)
+    if hom is None or inl is None or inl.sum() < least:
+        return None
+    return hom
 
 
 def _dis() -> cv2.DISOpticalFlow:

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, no_progress
-from editor.infer.obstruction.align import align_burst
+from editor.infer.obstruction.align import Alignment, align_burst
 from editor.infer.obstruction.burst import prepare_burst
+from editor.infer.obstruction.composite import background_alignment, compose_background
 from editor.infer.obstruction.guess import guess_kind
+from editor.infer.obstruction.layered import estimate_layers
 from editor.infer.obstruction.layers import KINDS, Layers, noise_sigma
 from editor.infer.obstruction.refine import Refiner, refine_opaque, refine_reflection
 from editor.infer.obstruction.separate import separate_opaque, separate_reflection
@@ -21,7 +23,6 @@ def remove_obstruction(
     kind: str = "auto",
     reference: int | None = None,
     refiner: Refiner | None = None,
-    periodic_alignment: bool = False,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
 ) -> Layers:
@@ -29,48 +30,45 @@ def remove_obstruction(
 
     `kind` is "fence" (any opaque obstruction), "reflection" or "auto". `refiner` replaces the
     classical refine stage (for example a learned network) without touching alignment or separation.
-    `periodic_alignment` lets no regular pattern (a fence's mesh, a zebra's stripes) decide the
-    background motion of an opaque obstruction (opt-in for now; see `align.estimate_homography`).
+    Opaque obstructions are separated as two motion layers (`layered`): the background's motion is
+    fitted without the obstruction, and each background pixel comes from the frames that see it.
     """
     if kind not in KINDS:
         raise InferenceError(f"Unknown obstruction kind '{kind}'; use one of: {', '.join(KINDS)}.")
     burst, ref = prepare_burst(frames, reference)
-    al = align_burst(
-        burst,
-        ref,
-        thin=kind != "reflection",
-        periodic=periodic_alignment and kind != "reflection",
-        progress=progress,
-        cancel=cancel,
-        span=(0.0, 0.4) if kind != "auto" else (0.0, 0.25),
-    )
+    al = None
+    if kind != "fence":  # "auto" guesses from an alignment; a reflection is separated on this one
+        al = align_burst(
+            burst,
+            ref,
+            thin=kind == "auto",
+            progress=progress,
+            cancel=cancel,
+            span=(0.0, 0.4) if kind != "auto" else (0.0, 0.25),
+        )
     sigma = noise_sigma(burst[ref])
     score = None
     chosen = kind
     if kind == "auto":
-        chosen, score = guess_kind(al, sigma)
+        chosen, score = guess_kind(al, sigma)  # type: ignore[arg-type]
         if chosen == "reflection":  # the first pass filtered thin detail out: align again with it
             al = align_burst(burst, ref, thin=False, progress=progress, cancel=cancel, span=(0.25, 0.4))
     _check(cancel)
     progress(Progress(0.45, f"Separating layers ({chosen})"))
     if chosen == "fence":
-        layers = separate_opaque(al, sigma)
-        # Second pass: the flow now knows where the obstruction is and smooths over it instead of
-        # letting fence wires pull the background warp.
-        al = align_burst(
-            burst,
-            ref,
-            ignore=layers.info["departures"],
-            homographies=al.homographies,
-            progress=progress,
-            cancel=cancel,
-            span=(0.5, 0.75),
-        )
-        layers = separate_opaque(al, sigma)
+        motions = estimate_layers(burst, ref, progress=progress, cancel=cancel, span=(0.45, 0.75))
+        _check(cancel)
+        if any(m is not None for m in motions.obstruction):
+            progress(Progress(0.75, "Composing the background from the frames that see it"))
+            al = background_alignment(burst, ref, motions)
+            layers = compose_background(al, motions, sigma)
+        else:  # no second motion (nothing moves differently): the robust fusion of the aligned burst
+            layers, al = _fused_opaque(burst, ref, al, sigma, progress, cancel)
         layers = (refiner or refine_opaque)(
             layers, al, sigma, progress=progress, cancel=cancel, span=(0.8, 1.0)
         )
     else:
+        assert al is not None
         layers = separate_reflection(al, sigma)
         layers = (refiner or refine_reflection)(
             layers, al, sigma, progress=progress, cancel=cancel, span=(0.5, 1.0)
@@ -88,6 +86,31 @@ def remove_obstruction(
         layers.info["auto_score"] = round(score, 3)
     progress(Progress(1.0, "Done"))
     return layers
+
+
+def _fused_opaque(
+    burst: np.ndarray,
+    ref: int,
+    al: Alignment | None,
+    sigma: float,
+    progress: ProgressFn,
+    cancel: CancelToken | None,
+) -> tuple[Layers, Alignment]:
+    """Robust fusion of the aligned burst, then a second alignment that ignores what departed from it."""
+    if al is None:
+        al = align_burst(burst, ref, progress=progress, cancel=cancel, span=(0.4, 0.5))
+    layers = separate_opaque(al, sigma)
+    # The flow now knows where the obstruction is and smooths over it instead of following it.
+    al = align_burst(
+        burst,
+        ref,
+        ignore=layers.info["departures"],
+        homographies=al.homographies,
+        progress=progress,
+        cancel=cancel,
+        span=(0.5, 0.75),
+    )
+    return separate_opaque(al, sigma), al
 
 
 def _check(cancel: CancelToken | None) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from editor.infer.api import CancelToken, Progress, ProgressFn, no_progress
 from editor.infer.obstruction.align import (
     Alignment,
+    flow_homography,
     gray8,
     motion_candidates,
     resize_to,
@@ -22,7 +23,7 @@ from editor.infer.obstruction.align import (
     warp_with_map,
 )
 from editor.infer.obstruction.layer_solve import LEVELS, solve_layers
-from editor.infer.obstruction.layers import Layers
+from editor.infer.obstruction.layers import Layers, obstruction_colour
 from editor.infer.obstruction.separate import frame_weights, reflection_layers
 
 
@@ -66,11 +67,15 @@ def refine_opaque(
         background = fill_hidden(background, hidden, cancel=cancel)
     ref = al.warped[al.reference]
     background = np.where(layers.mask[..., None] > 0, background, ref)
+    alpha, colour = layers.alpha, layers.obstruction
+    if alpha is not None:  # the fill changed the background: keep colour·α + background·(1−α) = reference
+        alpha, colour = obstruction_colour(ref, background, alpha)
     n_hidden = int(hidden.sum()) if hidden is not None else 0
     info = {k: v for k, v in layers.info.items() if k not in ("hidden", "departures", "fused")}
     info["hidden_pixels"] = n_hidden
     progress(Progress(span[1], "Filled"))
-    return Layers(layers.kind, background, layers.obstruction, layers.mask, layers.alpha, info)
+    mask = layers.mask if layers.alpha is None else np.maximum(layers.mask, alpha)
+    return Layers(layers.kind, background, colour, mask, alpha, info)
 
 
 REFLECTION_PASSES = 2  # solve → re-estimate both layers' motions → solve again
@@ -86,17 +91,9 @@ def _flow_homography(src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> np
     """
     a, s = resize_to(src, 384)
     b, _ = resize_to(dst, 384)
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(a, b, None)
     wsmall = cv2.resize(weight.astype(np.float32), (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
-    gy, gx = np.mgrid[2 : a.shape[0] - 2 : 4, 2 : a.shape[1] - 2 : 4]
-    keep = wsmall[gy, gx] > 0.5
-    if keep.sum() < 20:
-        return None
-    pts = np.stack([gx[keep], gy[keep]], axis=1).astype(np.float32)
-    moved = pts + flow[gy[keep], gx[keep]]
-    hom, inl = cv2.findHomography(pts, moved, cv2.RANSAC, 1.0, maxIters=2000)
-    if hom is None or inl is None or inl.sum() < 20:
+    hom = flow_homography(a, b, wsmall > 0.5, step=4, tol=1.0, least=20)
+    if hom is None:
         return None
     scale = np.diag([s, s, 1.0])
     return np.linalg.inv(scale) @ hom @ scale

@@ -1,0 +1,341 @@
+"""Two motion layers for opaque obstructions: how the background moves, and where the obstruction is.
+
+Why: a fence (wires, mesh, stripes of a railing, drops on glass) is a strong, often regular pattern,
+so "the motion that matches most edges" is often the fence's, or an alias of the fence or of a
+striped background one period away. Two facts decide instead (Xue et al. 2015, Liu et al. 2020):
+the burst is explained by *two* motions (background and obstruction) far better than by any one,
+and the obstruction is *in front*: its pixels are seen in every frame, while the background behind
+it is hidden in some. So for each frame the pair of candidate motions that best explains the
+reference together is chosen; the pairs are linked across frames; the layer that is visible in
+every frame it owns is the obstruction. Masks and motions are then refined in turn, each motion
+fitted only on its own layer's pixels (the obstruction filled in, for the background's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from editor.infer.api import CancelToken, Progress, ProgressFn, no_progress
+from editor.infer.obstruction.align import (
+    flow_candidates,
+    flow_homography,
+    gray8,
+    motion_candidates,
+    resize_to,
+    suppress_periodic,
+    suppress_thin,
+    translation_peaks,
+)
+
+WORK_SIDE = 480  # motions are chosen on copies no larger than this
+TRUNCATE = 0.12  # a pixel's misfit counts at most this much: occlusions are outliers, not evidence
+GOOD = 0.06  # misfit (colour, 0–1) below which a motion explains a pixel
+OWN = 0.5  # an obstruction pixel's mean misfit under its motion is below this share of the background's
+PEAKS = 8  # phase-correlation peaks per view: the background's survives among a fence's aliases
+
+
+@dataclass
+class LayerMotions:
+    """Per frame: background and obstruction homographies (reference pixel → frame pixel) and the
+    reference's obstruction mask (H×W float32 0–1, full size). `obstruction[k]` is None where a frame
+    shows no second motion."""
+
+    background: list[np.ndarray]
+    obstruction: list[np.ndarray | None]
+    mask: np.ndarray
+
+
+def _scaled(hom: np.ndarray, s: float) -> np.ndarray:
+    """A homography found on a copy scaled by `s`, expressed in full-size pixels."""
+    scale = np.diag([s, s, 1.0])
+    return np.linalg.inv(scale) @ hom @ scale
+
+
+def _to_small(hom: np.ndarray, s: float) -> np.ndarray:
+    scale = np.diag([s, s, 1.0])
+    return scale @ hom @ np.linalg.inv(scale)
+
+
+def _distinct(homs: list[np.ndarray], w: int, h: int, tol: float = 0.75) -> list[np.ndarray]:
+    """Drop candidates that move every corner within `tol` px of an earlier one."""
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    kept: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    for hom in homs:
+        if not np.all(np.isfinite(hom)) or abs(hom[2, 2]) < 1e-9:
+            continue
+        c = cv2.perspectiveTransform(corners, hom / hom[2, 2])
+        if all(np.abs(c - s).max() > tol for s in seen):
+            kept.append(hom / hom[2, 2])
+            seen.append(c)
+    return kept
+
+
+def candidate_motions(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.ndarray]:
+    """Every plausible global motion (reference → frame) from three views of the pair.
+
+    The raw view sees every layer; the thin-free view (`suppress_thin`) favours the background
+    behind wires; the periodic-free view (`suppress_periodic`) stops fences and stripes from
+    drowning the rest in aliases. Features, dense flow and phase-correlation peaks each propose.
+    """
+    h, w = ref_gray.shape
+    out: list[np.ndarray] = []
+    for view in (lambda g: g, suppress_thin, suppress_periodic):
+        a, b = view(ref_gray), view(frame_gray)
+        for dx, dy in translation_peaks(a, b, PEAKS):
+            out.append(np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float64))
+        out += motion_candidates(a, b) + flow_candidates(a, b)
+    return _distinct(out, w, h)
+
+
+def _channel_max(d: np.ndarray) -> np.ndarray:
+    """Max over the last axis, written out: numpy's reduce over a short last axis is several times slower."""
+    out = d[..., 0]
+    for c in range(1, d.shape[2]):
+        out = np.maximum(out, d[..., c])
+    return out
+
+
+def misfit(ref: np.ndarray, frame: np.ndarray, hom: np.ndarray, slack: int = 0, step: int = 1) -> np.ndarray:
+    """Colour misfit of the reference against `frame` sampled at hom·x (NaN outside), every `step` px.
+
+    With `slack`, the best match within that many pixels counts: a candidate that is right up to
+    a sub-pixel offset or a slight rotation must not lose to a wrong one on sharp texture.
+    """
+    h, w = ref.shape[:2]
+    moved = cv2.warpPerspective(
+        frame, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=(np.nan,) * 3
+    ).reshape(h, w, -1)
+    ref = ref.reshape(h, w, -1)[::step, ::step]
+    if not slack:
+        return _channel_max(np.abs(moved[::step, ::step] - ref))
+    pad = cv2.copyMakeBorder(moved, slack, slack, slack, slack, cv2.BORDER_REPLICATE).reshape(
+        h + 2 * slack, w + 2 * slack, -1
+    )
+    best = None
+    for dy in range(2 * slack + 1):
+        for dx in range(2 * slack + 1):
+            d = _channel_max(np.abs(pad[dy : dy + h : step, dx : dx + w : step] - ref))
+            best = d if best is None else np.fmin(best, d)
+    return np.where(np.isnan(moved[::step, ::step, 0]), np.nan, best)
+
+
+def _truncated(err: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(err), TRUNCATE, np.minimum(err, TRUNCATE))
+
+
+def choose_pair(raw: np.ndarray, clean: np.ndarray, one_layer: float = 0.85) -> tuple[int, int | None, float]:
+    """(background, obstruction or None, score) from C×P truncated misfits in two views.
+
+    `raw`: misfits of the colour frames, where each motion explains its own layer, so the pair
+    (a, b) explains the reference by min(raw[a], raw[b]). `clean`: misfits of the view without
+    thin or periodic structure, where only the background is left to explain; it decides which
+    member of the pair is the background, and breaks the ties that aliases of a striped background
+    make in the raw view. Without a clear gain from a second motion, one motion is returned.
+    """
+    single = raw.mean(axis=1) + clean.mean(axis=1)
+    best_bg, best_ob, best = int(np.argmin(single)), None, float(single.min())
+    for ob in range(len(raw)):
+        two = np.minimum(raw[ob][None], raw).mean(axis=1) + clean.mean(axis=1)
+        two[ob] = np.inf
+        bg = int(np.argmin(two))
+        if (
+            two[bg] < best
+            and raw[bg].mean() - np.minimum(raw[ob], raw[bg]).mean() > (1 - one_layer) * raw[bg].mean()
+        ):
+            best_bg, best_ob, best = bg, ob, float(two[bg])
+    return best_bg, best_ob, best
+
+
+def _polish(
+    template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.ndarray | None
+) -> np.ndarray | None:
+    """ECC on float gray copies, only on `mask` pixels of the template; None if ECC fails."""
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-5)
+    m = None if mask is None else mask.astype(np.uint8)
+    try:
+        _, out = cv2.findTransformECC(
+            template, image, (hom / hom[2, 2]).astype(np.float32), cv2.MOTION_HOMOGRAPHY, crit, m, 3
+        )
+    except cv2.error:
+        return None
+    return out.astype(np.float64)
+
+
+def _polish_flow(
+    template: np.ndarray, image: np.ndarray, hom: np.ndarray, keep: np.ndarray
+) -> np.ndarray | None:
+    """Correct `hom` by a homography fitted (RANSAC) to the dense DIS flow on `keep` pixels only.
+
+    Why not ECC: a least-squares photometric fit is pulled by whatever is left of the obstruction
+    and diverges from a few pixels off; flow vectors are local, and RANSAC drops the wrong ones.
+    """
+    h, w = template.shape
+    pre = cv2.warpPerspective(
+        image, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    grad = np.hypot(cv2.Sobel(template, cv2.CV_32F, 1, 0), cv2.Sobel(template, cv2.CV_32F, 0, 1))
+    corr = flow_homography(template, pre, keep & (grad > 20), step=2, tol=0.5, least=30)
+    if corr is None:
+        return None
+    return hom @ corr
+
+
+def _masked_cost(err: np.ndarray, where: np.ndarray) -> float:
+    e = np.where(np.isnan(err), TRUNCATE, np.minimum(err, TRUNCATE))
+    return float(e[where].mean()) if where.any() else TRUNCATE
+
+
+def _fence_mask(errs_bg: list[np.ndarray], errs_ob: list[np.ndarray]) -> np.ndarray:
+    """Reference pixels that the obstruction's motion explains clearly better than the background's.
+
+    Averaged over frames: a background pixel is hidden in a few frames but matches in the rest, an
+    obstruction pixel matches under its own motion in all of them.
+    """
+    ob, bg = np.stack(errs_ob), np.stack(errs_bg)
+    known = ~np.isnan(ob).all(axis=0) & ~np.isnan(bg).all(axis=0)
+    out = np.zeros(known.shape, bool)
+    ob_mean, bg_mean = np.nanmean(ob[:, known], axis=0), np.nanmean(bg[:, known], axis=0)
+    out[known] = (ob_mean < OWN * bg_mean) & (ob_mean < 0.08)
+    return out
+
+
+def _fill(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The obstruction painted out of an 8-bit gray copy (Telea), so it cannot pull a motion fit."""
+    if not mask.any():
+        return gray
+    return cv2.inpaint(gray, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+
+
+def _clean_view(gray: np.ndarray) -> np.ndarray:
+    """Gray float copy with periodic and thin structure filtered out: what the background alone shows."""
+    return suppress_thin(suppress_periodic(gray)).astype(np.float32) / 255
+
+
+def _frame_choice(
+    ref_b: np.ndarray, frame_b: np.ndarray, ref_c: np.ndarray, frame_c: np.ndarray, cands: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Background and obstruction motion of one frame among the candidates (see `choose_pair`).
+
+    The three best background proposals are polished (ECC on the pixels each explains) and judged
+    again, so a right motion that is off by a pixel does not lose to a sharp alias.
+    """
+
+    def errs(hs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        raw = np.stack([_truncated(misfit(ref_b, frame_b, c, slack=1, step=2)).ravel() for c in hs])
+        clean = np.stack([_truncated(misfit(ref_c, frame_c, c, slack=1, step=2)).ravel() for c in hs])
+        return raw, clean
+
+    raw, clean = errs(cands)
+    single = raw.mean(axis=1) + clean.mean(axis=1)
+    extra = []
+    for i in np.argsort(single)[:3]:
+        support = np.nan_to_num(misfit(ref_c, frame_c, cands[i], slack=1), nan=1.0) < GOOD
+        polished = _polish(ref_c, frame_c, cands[i], support)
+        if polished is not None:
+            extra.append(polished)
+    cands = _distinct(cands + extra, ref_b.shape[1], ref_b.shape[0], tol=0.25)
+    raw, clean = errs(cands)
+    bg, ob, _ = choose_pair(raw, clean)
+    return cands[bg], None if ob is None else cands[ob]
+
+
+def estimate_layers(
+    frames: np.ndarray,
+    reference: int,
+    passes: int = 2,
+    *,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    span: tuple[float, float] = (0.0, 1.0),
+) -> LayerMotions:
+    """Background and obstruction motions of every frame and the reference's obstruction mask."""
+    n, h, w, _ = frames.shape
+    s = resize_to(frames[reference], WORK_SIDE)[1]
+    small = [cv2.GaussianBlur(resize_to(f, WORK_SIDE)[0], (0, 0), 0.8) for f in frames]
+    sh, sw = small[0].shape[:2]
+    ref_b = small[reference]
+    grays = [gray8(resize_to(f, WORK_SIDE)[0]) for f in frames]
+    clean = [_clean_view(g) for g in grays]
+    others = [k for k in range(n) if k != reference]
+    bg: dict[int, np.ndarray] = {}
+    ob: dict[int, np.ndarray | None] = {}
+    lo, hi = span
+    for i, k in enumerate(others):
+        if cancel is not None:
+            cancel.check()
+        progress(
+            Progress(lo + (hi - lo) * i / len(others), f"Finding the layers' motions in frame {k + 1} of {n}")
+        )
+        cands = candidate_motions(grays[reference], grays[k]) or [np.eye(3)]
+        bg[k], ob[k] = _frame_choice(ref_b, small[k], clean[reference], clean[k], cands)
+    gray_f = [g.astype(np.float32) / 255 for g in grays]
+    mask = np.zeros((sh, sw), bool)
+    for _ in range(passes):
+        errs_bg = [misfit(ref_b, small[k], bg[k], slack=1) for k in others if ob[k] is not None]
+        errs_ob = [misfit(ref_b, small[k], ob[k], slack=1) for k in others if ob[k] is not None]
+        if not errs_ob:
+            break
+        mask = _fence_mask(errs_bg, errs_ob)
+        grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        ref_clean = _fill(grays[reference], grown)
+        for k in others:
+            if ob[k] is None:
+                continue
+            # Background: fitted on flow with the obstruction painted out of both images and masked.
+            frame_mask = cv2.warpPerspective(grown.astype(np.uint8), ob[k], (sw, sh)) > 0
+            frame_clean = _fill(grays[k], frame_mask)
+            polished = _polish_flow(ref_clean, frame_clean, bg[k], ~grown)
+            if polished is not None:
+                before = _masked_cost(misfit(ref_b, small[k], bg[k], slack=1), ~grown)
+                if _masked_cost(misfit(ref_b, small[k], polished, slack=1), ~grown) < before:
+                    bg[k] = polished
+            # Obstruction: fitted on its own pixels and a thin ring around them.
+            polished = _polish(gray_f[reference], gray_f[k], ob[k], grown)
+            if polished is not None:
+                before = _masked_cost(misfit(ref_b, small[k], ob[k]), mask)
+                if _masked_cost(misfit(ref_b, small[k], polished), mask) < before:
+                    ob[k] = polished
+    background = [np.eye(3) if k == reference else _scaled(bg[k], s) for k in range(n)]
+    obstruction: list[np.ndarray | None] = [
+        None if k == reference or ob[k] is None else _scaled(ob[k], s) for k in range(n)
+    ]
+    full_mask = (
+        full_size_mask(frames, reference, background, obstruction)
+        if any(o is not None for o in obstruction)
+        else np.zeros((h, w), np.float32)
+    )
+    return LayerMotions(background, obstruction, full_mask)
+
+
+def full_size_mask(
+    frames: np.ndarray, reference: int, background: list[np.ndarray], obstruction: list[np.ndarray | None]
+) -> np.ndarray:
+    """The reference's obstruction mask at full size (0/1 float32), from the final motions."""
+    ref = cv2.GaussianBlur(frames[reference], (0, 0), 0.8)
+    errs_bg, errs_ob = [], []
+    for k, (hb, ho) in enumerate(zip(background, obstruction, strict=True)):
+        if k == reference or ho is None:
+            continue
+        fk = cv2.GaussianBlur(frames[k], (0, 0), 0.8)
+        errs_bg.append(misfit(ref, fk, hb, slack=1))
+        errs_ob.append(misfit(ref, fk, ho, slack=1))
+    return _fence_mask(errs_bg, errs_ob).astype(np.float32)
+
+
+def occlusions(mask: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:
+    """Where frame k's sample of each reference background pixel is covered by the obstruction.
+
+    Frame k shows the background point of reference pixel x at B_k·x; the obstruction there is the
+    reference's obstruction pixel O_k⁻¹·B_k·x (the obstruction moves by O_k).
+    """
+    h, w = mask.shape
+    hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
+    # Outside the reference the obstruction is unknown: count it as covering (a fence entering the
+    # frame from beyond the reference's border must not be taken for background).
+    return cv2.warpPerspective(
+        mask, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=1.0
+    )
