@@ -43,15 +43,23 @@ def freeze_document(doc: Document) -> Document:
     return snap
 
 
-def release_document(snapshot: Document) -> None:
-    """Drop a frozen document's lent buffers now, so the live document's next edit needs no copy.
+def peek_document(doc: Document) -> Document:
+    """A structural copy of `doc` whose layers share the live buffers without locking them.
 
-    A Document holds reference cycles (its signal group), so dropping the last reference leaves it — and
-    every view it lends — to the garbage collector's next full pass; emptying it frees the views at once.
+    For readers that tolerate a torn read — a histogram computed while a stroke lands — and that must
+    not make the next edit copy a 24 MP buffer, as a lent (copy-on-write) buffer would. Never for jobs,
+    saves or autosave, which need exactly one state of the document (`freeze_document`).
     """
-    snapshot.root.children = []
-    snapshot.active_layer = None
-    snapshot.selection = np.zeros((0, 0), np.float32)
+    peek = Document(doc.width, doc.height, depth=doc.depth)
+    peek.root.children = [_shallow(layer) for layer in doc.root.children]
+    return peek
+
+
+def _shallow(layer: Layer) -> Layer:
+    out = copy.copy(layer)  # the same pixels, mask and parameters; the structure is this copy's own
+    if isinstance(layer, GroupLayer):
+        out.children = [_shallow(child) for child in layer.children]
+    return out
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
