@@ -35,6 +35,11 @@ TRUNCATE = 0.12  # a pixel's misfit counts at most this much: occlusions are out
 GOOD = 0.06  # misfit (colour, 0–1) below which a motion explains a pixel
 OWN = 0.5  # an obstruction pixel's mean misfit under its motion is below this share of the background's
 PEAKS = 8  # phase-correlation peaks per view: the background's survives among a fence's aliases
+STEADY = 0.01  # cost (misfit units) of a background motion off the burst's steady trajectory by STEADY_CAP
+STEADY_CAP = 5.0  # px (work size, corners' rms): beyond this a frame's motion is simply off the line
+SLACK = 2.0  # px off the line that cost nothing: hand jitter; among such options the appearance decides
+ORDER = 0.05  # cost of a pair order whose front layer predicts the unexplained pixels worse (per unit of IoU)
+OPTIONS = 6  # (background, obstruction) choices per frame kept for the joint choice over the burst
 
 
 @dataclass
@@ -127,27 +132,26 @@ def _truncated(err: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(err), TRUNCATE, np.minimum(err, TRUNCATE))
 
 
-def choose_pair(raw: np.ndarray, clean: np.ndarray, one_layer: float = 0.85) -> tuple[int, int | None, float]:
-    """(background, obstruction or None, score) from C×P truncated misfits in two views.
+def pair_costs(raw: np.ndarray, clean: np.ndarray, one_layer: float = 0.85) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate taken as the background: the score of the best pair it heads, and that pair's
+    obstruction (-1: none), from C×P truncated misfits in two views.
 
     `raw`: misfits of the colour frames, where each motion explains its own layer, so the pair
     (a, b) explains the reference by min(raw[a], raw[b]). `clean`: misfits of the view without
     thin or periodic structure, where only the background is left to explain; it decides which
     member of the pair is the background, and breaks the ties that aliases of a striped background
-    make in the raw view. Without a clear gain from a second motion, one motion is returned.
+    make in the raw view. Without a clear gain from a second motion, the candidate stands alone.
     """
-    single = raw.mean(axis=1) + clean.mean(axis=1)
-    best_bg, best_ob, best = int(np.argmin(single)), None, float(single.min())
+    raw_mean, clean_mean = raw.mean(axis=1), clean.mean(axis=1)
+    cost = raw_mean + clean_mean
+    partner = np.full(len(raw), -1)
     for ob in range(len(raw)):
-        two = np.minimum(raw[ob][None], raw).mean(axis=1) + clean.mean(axis=1)
-        two[ob] = np.inf
-        bg = int(np.argmin(two))
-        if (
-            two[bg] < best
-            and raw[bg].mean() - np.minimum(raw[ob], raw[bg]).mean() > (1 - one_layer) * raw[bg].mean()
-        ):
-            best_bg, best_ob, best = bg, ob, float(two[bg])
-    return best_bg, best_ob, best
+        two_raw = np.minimum(raw[ob][None], raw).mean(axis=1)
+        better = (two_raw + clean_mean < cost) & (raw_mean - two_raw > (1 - one_layer) * raw_mean)
+        better[ob] = False
+        cost = np.where(better, two_raw + clean_mean, cost)
+        partner = np.where(better, ob, partner)
+    return cost, partner
 
 
 def _polish(
@@ -215,10 +219,35 @@ def _clean_view(gray: np.ndarray) -> np.ndarray:
     return suppress_thin(suppress_periodic(gray)).astype(np.float32) / 255
 
 
-def _frame_choice(
+def order_misfit(ref: np.ndarray, frame: np.ndarray, bg: np.ndarray, ob: np.ndarray) -> float:
+    """1 − IoU of the pixels neither motion explains and the occlusion that "`ob` is in front" predicts.
+
+    Why: the nearer layer hides the farther one, never the reverse. If `ob` is the obstruction,
+    the reference's background pixels that frame k does not show are exactly those whose sample
+    B·x falls on the obstruction, i.e. whose O⁻¹·B·x is an obstruction pixel of the reference. The
+    swapped order predicts other pixels, so the order that predicts the unexplained ones is right
+    even where both motions look equally steady and equally plausible (a thick grid over stripes).
+    """
+    eb = np.nan_to_num(misfit(ref, frame, bg, slack=1), nan=np.inf)
+    eo = np.nan_to_num(misfit(ref, frame, ob, slack=1), nan=np.inf)
+    known = np.isfinite(eb) & np.isfinite(eo)
+    own_ob = (eo < OWN * eb) & (eo < GOOD)
+    unexplained = known & (np.minimum(eb, eo) > GOOD)
+    h, w = own_ob.shape
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    hidden = cv2.warpPerspective(own_ob.astype(np.uint8), np.linalg.inv(ob) @ bg, (w, h), flags=flags) > 0
+    predicted = known & hidden & ~own_ob
+    union = (unexplained | predicted).sum()
+    return 1.0 - float((unexplained & predicted).sum()) / union if union else 1.0
+
+
+Option = tuple[float, np.ndarray, "np.ndarray | None"]  # (cost, background, obstruction) of one frame
+
+
+def _frame_options(
     ref_b: np.ndarray, frame_b: np.ndarray, ref_c: np.ndarray, frame_c: np.ndarray, cands: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Background and obstruction motion of one frame among the candidates (see `choose_pair`).
+) -> list[Option]:
+    """The best (background, obstruction) choices of one frame, cheapest first (see `pair_costs`).
 
     The three best background proposals are polished (ECC on the pixels each explains) and judged
     again, so a right motion that is off by a pixel does not lose to a sharp alias.
@@ -239,8 +268,80 @@ def _frame_choice(
             extra.append(polished)
     cands = _distinct(cands + extra, ref_b.shape[1], ref_b.shape[0], tol=0.25)
     raw, clean = errs(cands)
-    bg, ob, _ = choose_pair(raw, clean)
-    return cands[bg], None if ob is None else cands[ob]
+    cost, partner = pair_costs(raw, clean)
+    pairs: dict[tuple[int, int], float] = {}
+    for i in np.argsort(cost)[:OPTIONS]:
+        j = int(partner[i])
+        if j < 0:
+            pairs[(int(i), -1)] = float(cost[i])
+            continue
+        # Both orders of the pair: the one whose front layer predicts the occlusions better wins
+        # (only the order pays: which obstruction motion goes with a background stays appearance's).
+        both = np.minimum(raw[i], raw[j]).mean()
+        front_j = order_misfit(ref_b, frame_b, cands[i], cands[j])
+        front_i = order_misfit(ref_b, frame_b, cands[j], cands[i])
+        for b, o, worse in ((int(i), j, front_j - front_i), (j, int(i), front_i - front_j)):
+            if (b, o) not in pairs:
+                pairs[(b, o)] = float(both + clean[b].mean()) + ORDER * max(0.0, worse)
+    return sorted(
+        ((c, cands[b], None if o < 0 else cands[o]) for (b, o), c in pairs.items()), key=lambda x: x[0]
+    )
+
+
+def _corner_shift(hom: np.ndarray, w: int, h: int) -> np.ndarray:
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    return (cv2.perspectiveTransform(corners, hom) - corners).ravel()
+
+
+def joint_choice(
+    options: dict[int, list[Option]], reference: int, w: int, h: int
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray | None]]:
+    """One (background, obstruction) option per frame, chosen for the whole burst at once.
+
+    Why: a hand-held burst is taken in a fraction of a second, so the camera moves steadily and
+    the background's displacement grows about linearly with the frame's distance from the
+    reference (d_k ≈ (k − ref)·v). An alias of a striped or lettered background (one period
+    off) or the obstruction's own motion taken for the background's rarely fits that line in
+    every frame, so a trajectory that the frames agree on outweighs a small per-frame preference
+    (not always: a slide along stripes is invisible on them and can form a line of its own).
+    Each option proposes v; every frame then takes its option of least cost plus trajectory
+    misfit (truncated: a jerky hand costs a bounded amount and the appearance decides again).
+    Where it cannot help: the obstruction's motion is only known up to its period (a fence one
+    pitch further looks the same), so it is not asked to be steady, and a jerky burst falls back
+    to the per-frame choice. For the same reason "the nearer layer has the larger parallax" is not
+    used: a grid's apparent motion is its true one modulo the pitch (DEV: a 32 px grid moving
+    ~25 px shows (−6, −7) px beside the background's (0, −8)). Which member of a pair is in front
+    is judged by the occlusions instead (`order_misfit`). Under a pure camera rotation both layers
+    move alike and either choice aligns the background equally, which is also fine.
+    """
+    ks = sorted(options)
+    t = {k: float(k - reference) for k in ks}
+    shifts = {k: [_corner_shift(o[1], w, h) for o in options[k]] for k in ks}
+
+    def pick(v: np.ndarray) -> tuple[float, dict[int, int]]:
+        total, chosen = 0.0, {}
+        for k in ks:
+            misfits = [np.linalg.norm(d - t[k] * v) / 2 for d in shifts[k]]
+            off = [np.clip((m - SLACK) / (STEADY_CAP - SLACK), 0.0, 1.0) for m in misfits]
+            costs = [o[0] + STEADY * f**2 for o, f in zip(options[k], off, strict=True)]
+            chosen[k] = int(np.argmin(costs))
+            total += costs[chosen[k]]
+        return total, chosen
+
+    best = pick(np.zeros(8))
+    for k in ks:
+        if t[k] == 0:
+            continue
+        for d in shifts[k]:
+            cost, chosen = pick(d / t[k])
+            # refit v on the frames' choices, and let them choose again
+            num = sum(t[j] * shifts[j][chosen[j]] for j in ks)
+            cost2, chosen2 = pick(num / sum(t[j] ** 2 for j in ks))
+            for c, ch in ((cost, chosen), (cost2, chosen2)):
+                if c < best[0]:
+                    best = (c, ch)
+    chosen = best[1]
+    return {k: options[k][chosen[k]][1] for k in ks}, {k: options[k][chosen[k]][2] for k in ks}
 
 
 def estimate_layers(
@@ -261,8 +362,7 @@ def estimate_layers(
     grays = [gray8(resize_to(f, WORK_SIDE)[0]) for f in frames]
     clean = [_clean_view(g) for g in grays]
     others = [k for k in range(n) if k != reference]
-    bg: dict[int, np.ndarray] = {}
-    ob: dict[int, np.ndarray | None] = {}
+    options: dict[int, list[Option]] = {}
     lo, hi = span
     for i, k in enumerate(others):
         if cancel is not None:
@@ -271,7 +371,8 @@ def estimate_layers(
             Progress(lo + (hi - lo) * i / len(others), f"Finding the layers' motions in frame {k + 1} of {n}")
         )
         cands = candidate_motions(grays[reference], grays[k]) or [np.eye(3)]
-        bg[k], ob[k] = _frame_choice(ref_b, small[k], clean[reference], clean[k], cands)
+        options[k] = _frame_options(ref_b, small[k], clean[reference], clean[k], cands)
+    bg, ob = joint_choice(options, reference, sw, sh)
     gray_f = [g.astype(np.float32) / 255 for g in grays]
     mask = np.zeros((sh, sw), bool)
     for _ in range(passes):
