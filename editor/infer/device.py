@@ -70,6 +70,11 @@ def set_cpu_threads(n: int | None = None) -> int:
     return count
 
 
+def cpu_threads() -> int:
+    """The CPU thread count jobs use (torch's, as `set_cpu_threads` left it): other runtimes match it."""
+    return int(_torch().get_num_threads())
+
+
 def free_memory_bytes(device: str) -> int:
     """Memory a model could still use on `device` (GPU: free VRAM; CPU: available RAM)."""
     if device.startswith("cuda"):

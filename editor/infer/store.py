@@ -324,6 +324,14 @@ class ModelStore:
             raise ModelNotInstalled(model_id, info.not_installed_message(), detail=info.problem or None)
         return info.path
 
+    def source_files(self, model_id: str) -> dict[str, Path]:
+        """An installed model's source files by name, verified like `path` (for a runtime that reads
+        the original files, such as ncnn for a model converted from ncnn)."""
+        self.path(model_id)  # every source is hashed against the manifest (cached per session)
+        m = self.manifest(model_id)
+        located = {f.name: self._locate(m.id, f.name)[0] for f in m.files}
+        return {name: p for name, p in located.items() if p is not None}
+
     def _reconvert(self, info: ModelInfo) -> ModelInfo:
         """A converted file that fails its check is rebuilt from its sources when they verify."""
         m = info.manifest

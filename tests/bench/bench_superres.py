@@ -4,7 +4,8 @@
 
 Needs the Real-ESRGAN models installed (`lucid models fetch realesrgan-x4plus` / `realesr-animevideov3`),
 the SRGAN file in ../shared/data, and the `ncnn` package (bench extra) for the reference runtime.
-Sections: fidelity, speed, tilemem, rss, quality, seams. CPU only; every number is from this run.
+Sections: fidelity, speed (ends with bar), bar, tilemem, rss, quality, seams. CPU only; every number is
+from this run.
 x4plus on a shared 2-core CPU is slow, so fidelity uses centre crops (conversion is per-pixel
 identical math, so a crop tests it as well as the whole image) and the 1024² memory run happens once.
 """
@@ -165,6 +166,83 @@ def section_speed(m: Models) -> None:
                              f"{t_ncnn:.2f}", f"{t_ncnn / t:.2f}"])
     table("Speed: 256² → 1024², CPU, best of N (ratio > 1: torch faster than ncnn)",
           ["model", "threads", "torch layout", "torch s", "ncnn s", "ncnn/torch"], rows)
+    section_bar(m)
+
+
+# The reference process: the ncnn package alone on the same PNG, nothing of Lucid's (argv: param, bin,
+# input, output, threads, "fp32" or "defaults"). Prints the seconds of the network call itself.
+_NCNN_PROCESS = """
+import sys, time
+import ncnn, numpy as np
+from PIL import Image
+param, binf, src, dst, threads, precision = sys.argv[1:]
+net = ncnn.Net()
+net.opt.use_vulkan_compute = False
+if precision == "fp32":
+    for opt in ("use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic", "use_bf16_storage"):
+        setattr(net.opt, opt, False)
+net.opt.num_threads = int(threads)
+net.load_param(param)
+net.load_model(binf)
+chw = np.ascontiguousarray(np.asarray(Image.open(src).convert("RGB"), np.float32).transpose(2, 0, 1) / 255)
+t = time.perf_counter()
+ex = net.create_extractor()
+ex.input("data", ncnn.Mat(chw))
+_, out = ex.extract("output")
+y = np.clip(np.array(out), 0, 1).transpose(1, 2, 0)
+print(time.perf_counter() - t)
+Image.fromarray(np.round(y * 255).astype(np.uint8)).save(dst)
+"""
+
+
+def _timed_process(cmd: list[str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=os.environ)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed: {proc.stderr[-2000:]}")
+    return wall, proc.stdout
+
+
+def section_bar(m: Models, repeats: int = 3) -> None:
+    """Issue 19's bar: `lucid upscale --model realesrgan-x4plus` on a 256² crop, end to end as a process,
+    against the ncnn package alone doing the same (read PNG, run, write PNG) on the same crop and
+    threads; alternated, best of N. Also the network's own time in each, and ncnn at its defaults."""
+    from editor.infer.device import default_cpu_threads
+
+    threads = default_cpu_threads()  # what `lucid upscale` sets for torch and hands to ncnn
+    folder = m.store.models_dir / "realesrgan-x4plus"
+    param, binf = folder / "realesrgan-x4plus.param", folder / "realesrgan-x4plus.bin"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "crop256.png"
+        x = centre_crop(rgb01(SHARED / "sr" / "realesrgan_inputs" / "OST_009.png"), 256)
+        Image.fromarray(np.round(x * 255).astype(np.uint8)).save(src)
+        outs = {k: Path(tmp) / f"{k}.png" for k in ("lucid", "ncnn fp32", "ncnn defaults")}
+        walls: dict[str, list[float]] = {k: [] for k in outs}
+        nets: dict[str, list[float]] = {k: [] for k in outs}
+        loads = []
+        for _ in range(repeats):
+            loads.append(os.getloadavg()[0])
+            wall, out = _timed_process([sys.executable, "-m", "editor", "upscale", str(src), "-o",
+                                        str(outs["lucid"]), "--model", "realesrgan-x4plus", "--overwrite"])
+            walls["lucid"].append(wall)
+            nets["lucid"].append(float(re.search(r"([\d.]+) s\)", out).group(1)))
+            assert "in ncnn" in out, f"lucid did not run ncnn: {out}"
+            for key, precision in (("ncnn fp32", "fp32"), ("ncnn defaults", "defaults")):
+                wall, out = _timed_process([sys.executable, "-c", _NCNN_PROCESS, str(param), str(binf),
+                                            str(src), str(outs[key]), str(threads), precision])
+                walls[key].append(wall)
+                nets[key].append(float(out.strip().splitlines()[-1]))
+        loads.append(os.getloadavg()[0])
+        ref = rgb01(outs["ncnn fp32"])
+        w_ref, n_ref = min(walls["ncnn fp32"]), min(nets["ncnn fp32"])
+        rows = [[key, threads, f"{min(walls[key]):.2f}", f"{w_ref / min(walls[key]):.3f}",
+                 f"{min(nets[key]):.2f}", f"{n_ref / min(nets[key]):.3f}",
+                 f"{psnr(rgb01(outs[key]), ref):.2f}"] for key in outs]
+    table(f"Bar: `lucid upscale --model realesrgan-x4plus` 256² → 1024² vs ncnn alone, best of {repeats}, "
+          f"alternated, load {min(loads):.1f}–{max(loads):.1f} (bar: speed ≥ 1.0, PSNR ≥ 45 dB vs ncnn fp32)",
+          ["who", "threads", "process s", "speed vs ncnn fp32", "network s", "network speed",
+           "PSNR dB vs ncnn fp32 (8-bit files)"], rows)
 
 
 _TILE_MEM = """
@@ -284,11 +362,13 @@ def main() -> None:
     ap.add_argument("--skip-rss", action="store_true")
     args = ap.parse_args()
     wanted = set(args.only or ["fidelity", "speed", "tilemem", "rss", "quality", "seams"])
+    if "bar" in wanted and "speed" in wanted:
+        wanted.discard("bar")  # speed ends with it
     if args.skip_rss:
         wanted.discard("rss")
     m = Models()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    for name in ("fidelity", "speed", "tilemem", "quality", "seams", "rss"):
+    for name in ("fidelity", "speed", "bar", "tilemem", "quality", "seams", "rss"):
         if name in wanted:
             t = time.perf_counter()
             if name in ("tilemem", "rss"):

@@ -95,6 +95,15 @@ def _loaded(path: Path):
     return load_model(path)
 
 
+@functools.lru_cache(maxsize=4)
+def _loaded_ncnn(models_dir: Path | None, model_id: str, threads: int):
+    """The model's ncnn net for the CPU (None: torch runs it), loaded once per process like `_loaded`."""
+    from editor.infer.ncnn_runtime import load_ncnn_net
+    from editor.infer.store import ModelStore
+
+    return load_ncnn_net(ModelStore(models_dir), model_id, threads)
+
+
 def warm_up(args: argparse.Namespace) -> None:
     _loaded(_resolved_model(args.models_dir, args.model)[1])
 
@@ -123,7 +132,7 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     header = _input_fits(args.image)  # before torch and the model load: a refusal takes a second
     model_id, model_path = _resolved_model(args.models_dir, args.model)
 
-    from editor.infer.device import resolve_device
+    from editor.infer.device import cpu_threads, resolve_device
     from editor.infer.tasks.superres import run as superres
 
     device = resolve_device(args.device)
@@ -135,15 +144,17 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
         pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
-    request = Request(task="superres", image=pixels, model_id=model_id, params=params,
-                      context=TaskContext(device=device, load_model=lambda _id: model))
+    context = TaskContext(device=device, load_model=lambda _id: model,
+                          load_ncnn=lambda _id: _loaded_ncnn(args.models_dir, model_id, cpu_threads()))
+    request = Request(task="superres", image=pixels, model_id=model_id, params=params, context=context)
     result = superres(request, progress or no_progress, CancelToken())
     notes = export_image(result.image, args.output, depth=img.depth, icc_profile=img.icc_profile,
                          exif=img.exif, quality=args.quality)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
     out_w, out_h = result.info["size"]
-    return f"wrote {args.output} ({out_w}×{out_h}, {model_id}, {result.info['seconds']:.1f} s)"
+    return (f"wrote {args.output} ({out_w}×{out_h}, {model_id} in {result.info['backend']}, "
+            f"{result.info['seconds']:.1f} s)")
 
 
 def run(args: argparse.Namespace) -> int:

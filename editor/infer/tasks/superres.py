@@ -10,12 +10,16 @@ Why it is shaped this way:
 - Alpha is not an image the networks were trained on: by default it gets a smooth, antialiased
   resize (bicubic up, Lanczos down — never nearest); `alpha="model"` runs it through the network as
   gray instead, sharper on hard cut-outs but twice the work.
+- On the CPU a model converted from ncnn files runs in ncnn (`ctx.load_ncnn`), which is faster there than
+  torch on the same threads; torch runs everything else, and takes over if ncnn is missing or fails.
+  The result's info says which ("backend").
 - Pixels stay float32 from input to output, so 16-bit sources keep their precision; the caller
   quantises at the file boundary.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -31,7 +35,10 @@ from editor.infer.api import (
     Request,
     Result,
 )
+from editor.infer.ncnn_runtime import NcnnRunError
 from editor.infer.tiling import run_tiled
+
+log = logging.getLogger(__name__)
 
 MIN_SCALE, MAX_SCALE = 1.0, 4.0
 # Working memory per *input* pixel while the network runs: peak RSS growth on CPU, float32, measured
@@ -153,6 +160,8 @@ def choose_tile(h: int, w: int, model: Any, device: str) -> int:
 class _Runner:
     """Calls the model on one float32 H×W×3 tile and returns float32 (H·s)×(W·s)×3."""
 
+    backend = "torch"
+
     def __init__(self, model: Any, device: str, half: bool) -> None:
         import torch
 
@@ -176,6 +185,16 @@ class _Runner:
                 x = x.contiguous(memory_format=torch.channels_last)
             y = self.model(x)
             return y[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32, copy=False)
+
+
+def _runner(model: Any, ctx: Any, model_id: str, half: bool) -> Any:
+    """ncnn on the CPU for a model that came from ncnn files (faster there; see editor.infer.ncnn_runtime),
+    else the torch model."""
+    if ctx.device == "cpu" and ctx.load_ncnn is not None:
+        net = ctx.load_ncnn(model_id)
+        if net is not None:
+            return net
+    return _Runner(model, ctx.device, half)
 
 
 def lanczos_resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
@@ -268,7 +287,8 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     from editor.infer.device import use_half
 
     half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
-    runner = _Runner(model, ctx.device, half)
+    runner = _runner(model, ctx, request.model_id, half)
+    half = half and runner.backend == "torch"
     multiple = int(getattr(getattr(model, "size_requirements", None), "multiple_of", 1) or 1)
     model_alpha = alpha is not None and alpha_mode == "model" and not np.all(alpha == 1.0)
     hi = 0.45 if model_alpha else 0.9
@@ -277,7 +297,12 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         return run_tiled(img, runner, scale=p.model_scale, tile=p.tile, overlap=p.overlap, multiple=multiple,
                          progress=_with_eta(progress, lo, top, label), cancel=cancel, stage="Processing")
 
-    up = tiled(rgb, 0.0, hi, "Upscaling")
+    try:
+        up = tiled(rgb, 0.0, hi, "Upscaling")
+    except NcnnRunError as exc:  # the torch model computes the same thing: finish the job with it
+        log.warning("%s; upscaling in torch instead", exc)
+        runner = _Runner(model, ctx.device, half)
+        up = tiled(rgb, 0.0, hi, "Upscaling")
     cancel.check()
     out = lanczos_resize(up, p.out_h, p.out_w)
     del up
@@ -305,6 +330,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         "overlap": p.overlap,
         "device": ctx.device,
         "half": half,
+        "backend": runner.backend,
         "alpha": alpha_mode if alpha is not None else None,
         "seconds": round(time.monotonic() - start, 3),
     }

@@ -1,0 +1,104 @@
+"""ncnn as the CPU runtime for models that came from ncnn files (the Real-ESRGAN family).
+
+Why: on the CPU, ncnn runs Real-ESRGAN x4plus faster than torch does on the same threads (torch with
+oneDNN and channels_last reached 0.87× ncnn's speed; `torch.compile` spends longer compiling than a
+one-off upscale takes; bf16 lost precision for no speed) — see tests/bench/bench_superres.py, speed.
+The store keeps and verifies the very .param/.bin the converted safetensors were made from, so ncnn
+runs the same weights. torch stays the runtime on GPUs, for every other model, and whenever the
+`ncnn` module is missing or refuses the files (the reason is logged and the job goes on in torch).
+
+fp32 storage and arithmetic: ncnn's x86 defaults store weights as fp16, which is not what the
+converted model (and the fidelity bar against it) computes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from editor.infer.api import InferenceError
+
+log = logging.getLogger(__name__)
+
+NCNN_KIND = "ncnn"  # a manifest's `[convert] kind` for models whose sources are ncnn files
+_LOW_PRECISION = ("use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic", "use_bf16_storage",
+                  "use_bf16_packed", "use_int8_inference", "use_vulkan_compute")
+
+
+class NcnnRunError(InferenceError):
+    """ncnn refused a tile (a non-zero status from extract)."""
+
+
+def ncnn_sources(manifest: Any, files: Mapping[str, Path]) -> tuple[Path, Path] | None:
+    """(param, bin) of a model whose manifest converts from ncnn files and whose files are all here."""
+    convert = getattr(manifest, "convert", None)
+    if convert is None or getattr(convert, "kind", None) != NCNN_KIND:
+        return None
+    param = [p for name, p in files.items() if name.endswith(".param")]
+    weights = [p for name, p in files.items() if name.endswith(".bin")]
+    if len(param) != 1 or len(weights) != 1:
+        return None
+    return param[0], weights[0]
+
+
+class NcnnNet:
+    """A loaded ncnn net with the torch runner's call contract: float32 H×W×3 → (H·s)×(W·s)×3."""
+
+    backend = "ncnn"
+
+    def __init__(self, param: Path, weights: Path, threads: int) -> None:
+        import ncnn
+
+        self._ncnn = ncnn
+        self.net = ncnn.Net()
+        for opt in _LOW_PRECISION:
+            if hasattr(self.net.opt, opt):
+                setattr(self.net.opt, opt, False)
+        self.threads = max(1, int(threads))
+        self.net.opt.num_threads = self.threads
+        if self.net.load_param(str(param)) != 0 or self.net.load_model(str(weights)) != 0:
+            raise NcnnRunError(f"ncnn could not load {param.name} / {weights.name}.")
+        inputs, outputs = list(self.net.input_names()), list(self.net.output_names())
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise NcnnRunError(f"{param.name} has inputs {inputs} and outputs {outputs}; one each expected.")
+        self.input_name, self.output_name = inputs[0], outputs[0]
+        # fp16 weights in the file become fp32 in memory: at most twice the file (for the model cache).
+        self.nbytes = 2 * weights.stat().st_size
+
+    def __call__(self, tile: np.ndarray) -> np.ndarray:
+        # ncnn.Mat wraps this array's memory without copying: it must be contiguous float32 (a strided
+        # view reads as garbage) and stay referenced until extract has returned.
+        chw = np.ascontiguousarray(tile.transpose(2, 0, 1), dtype=np.float32)
+        ex = self.net.create_extractor()
+        ex.input(self.input_name, self._ncnn.Mat(chw))
+        status, out = ex.extract(self.output_name)
+        if status != 0:
+            raise NcnnRunError(f"ncnn failed on a {tile.shape[1]}×{tile.shape[0]} tile (status {status}).")
+        result = np.array(out, dtype=np.float32)  # a copy, owned by numpy
+        del ex, chw
+        return np.ascontiguousarray(result.transpose(1, 2, 0))
+
+
+def load_ncnn_net(store: Any, model_id: str, threads: int) -> NcnnNet | None:
+    """The model's ncnn net on `threads` CPU threads, or None (reason logged) when it has no ncnn form,
+    the runtime is not installed, or ncnn refuses the files. The store verifies the files first."""
+    manifest = store.manifest(model_id)
+    if ncnn_sources(manifest, {f.name: Path(f.name) for f in manifest.files}) is None:
+        return None  # decided from the manifest alone: no hashing for models that have no ncnn form
+    sources = ncnn_sources(manifest, store.source_files(model_id))
+    if sources is None:
+        return None
+    try:
+        import ncnn  # noqa: F401
+    except ImportError as exc:
+        log.warning("ncnn runtime not available (%s); %s runs in torch on the CPU", exc, model_id)
+        return None
+    try:
+        return NcnnNet(*sources, threads)
+    except Exception as exc:  # a damaged install of the runtime must not fail the job: torch can run it
+        log.warning("ncnn could not load %s (%s); it runs in torch on the CPU", model_id, exc)
+        return None
