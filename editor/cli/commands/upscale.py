@@ -73,12 +73,19 @@ def _check_output_memory(header: tuple[int, int, int], model, scale: float | Non
 
 
 @functools.lru_cache(maxsize=4)
+def _store(models_dir: Path | None):
+    """One store per folder and process: it remembers the files it has hashed."""
+    from editor.infer.store import ModelStore
+
+    return ModelStore(models_dir)
+
+
+@functools.lru_cache(maxsize=4)
 def _resolved_model(models_dir: Path | None, requested: str | None) -> tuple[str, Path]:
     """(model id, weights file); looked up once per process (reading the store takes ~0.1 s)."""
     from editor.infer.api import ModelNotInstalled
-    from editor.infer.store import ModelStore
 
-    store = ModelStore(models_dir)
+    store = _store(models_dir)
     model_id = _model_id(store, requested)
     try:
         return model_id, store.path(model_id)
@@ -99,9 +106,8 @@ def _loaded(path: Path):
 def _loaded_ncnn(models_dir: Path | None, model_id: str, threads: int):
     """The model's ncnn net for the CPU (None: torch runs it), loaded once per process like `_loaded`."""
     from editor.infer.ncnn_runtime import load_ncnn_net
-    from editor.infer.store import ModelStore
 
-    return load_ncnn_net(ModelStore(models_dir), model_id, threads)
+    return load_ncnn_net(_store(models_dir), model_id, threads)
 
 
 def warm_up(args: argparse.Namespace) -> None:
