@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -46,12 +47,28 @@ def ncnn_sources(manifest: Any, files: Mapping[str, Path]) -> tuple[Path, Path] 
 
 
 class NcnnNet:
-    """A loaded ncnn net with the torch runner's call contract: float32 H×W×3 → (H·s)×(W·s)×3."""
+    """A loaded ncnn net with the torch runner's call contract: float32 H×W×3 → (H·s)×(W·s)×3.
+
+    It also answers what the task asks a spandrel descriptor (scale, architecture id, channels, size
+    multiple), from the manifest, so this path never loads the torch model: no spandrel/torchvision
+    import and no second copy of the weights (seconds and ~70 MB for x4plus).
+    """
 
     backend = "ncnn"
+    supports_half = False
 
-    def __init__(self, param: Path, weights: Path, threads: int) -> None:
+    def __init__(self, param: Path, weights: Path, threads: int, manifest: Any = None) -> None:
         import ncnn
+
+        self.scale = int(getattr(manifest, "scale", None) or 1)
+        self.architecture = SimpleNamespace(id=str(getattr(manifest, "architecture", "")))
+        spec = getattr(manifest, "input", None)
+        self.input_channels = self.output_channels = int(getattr(spec, "channels", 3))
+        self.size_requirements = SimpleNamespace(multiple_of=int(getattr(spec, "multiple", 1)))
+        # Compact nets are num_conv body convolutions between a first and a last one; the tiler's
+        # overlap follows num_conv (superres.default_overlap).
+        self.num_conv = sum(ln.split(None, 1)[0] == "Convolution"
+                            for ln in param.read_text(encoding="utf-8").splitlines() if ln.strip()) - 2
 
         self._ncnn = ncnn
         self.net = ncnn.Net()
@@ -98,7 +115,7 @@ def load_ncnn_net(store: Any, model_id: str, threads: int) -> NcnnNet | None:
         log.warning("ncnn runtime not available (%s); %s runs in torch on the CPU", exc, model_id)
         return None
     try:
-        return NcnnNet(*sources, threads)
+        return NcnnNet(*sources, threads, manifest)
     except Exception as exc:  # a damaged install of the runtime must not fail the job: torch can run it
         log.warning("ncnn could not load %s (%s); it runs in torch on the CPU", model_id, exc)
         return None

@@ -115,6 +115,19 @@ def test_alpha_through_the_model_and_tiles_agree_with_torch(store, shared_data) 
     assert not _fidelity_problem(a.image[..., 3:], b.image[..., 3:], "alpha")
 
 
+class _Calling:
+    """A real net's self-description (scale, architecture…) with another call in its place."""
+
+    def __init__(self, net: NcnnNet, call) -> None:
+        self._net, self._call = net, call
+
+    def __getattr__(self, name: str):
+        return getattr(self._net, name)
+
+    def __call__(self, tile: np.ndarray) -> np.ndarray:
+        return self._call(tile)
+
+
 def _request(store: ModelStore, image: np.ndarray, *, ncnn: bool, **params) -> Request:
     from editor.infer.safe_load import load_model
 
@@ -149,14 +162,12 @@ def test_runtime_that_refuses_the_files_or_a_tile_hands_over_to_torch(store, mon
     assert "simulated load failure" in caplog.text
     monkeypatch.undo()
 
-    class FailsOnTiles:
-        backend = "ncnn"
-
-        def __call__(self, tile: np.ndarray) -> np.ndarray:
-            raise NcnnRunError("simulated extract failure")
+    def fail(tile: np.ndarray) -> np.ndarray:
+        raise NcnnRunError("simulated extract failure")
 
     req = _request(store, image, ncnn=False)
-    req.context.load_ncnn = lambda _id: FailsOnTiles()
+    failing = _Calling(load_ncnn_net(store, MODEL, 1), fail)
+    req.context.load_ncnn = lambda _id: failing
     with caplog.at_level(logging.WARNING):
         failed_tile = run(req, no_progress, CancelToken())
     assert failed_tile.info["backend"] == "torch" and np.array_equal(failed_tile.image, old.image)
@@ -204,16 +215,14 @@ def test_cancel_between_ncnn_tiles_stops_and_returns_nothing(store, shared_data)
     net = load_ncnn_net(store, MODEL, 1)
     calls = []
 
-    class Counting:
-        backend = "ncnn"
-
-        def __call__(self, tile: np.ndarray) -> np.ndarray:
-            calls.append(tile.shape)
-            return net(tile)
+    def count(tile: np.ndarray) -> np.ndarray:
+        calls.append(tile.shape)
+        return net(tile)
 
     image = _crop(shared_data, "OST_009.png", 48, 48)[..., :3]
     req = _request(store, image, ncnn=False, tile=24, overlap=8)
-    req.context.load_ncnn = lambda _id: Counting()
+    counting = _Calling(net, count)
+    req.context.load_ncnn = lambda _id: counting
     token = CancelToken()
 
     def cancel_at_second_tile(p: Progress) -> None:
@@ -224,3 +233,31 @@ def test_cancel_between_ncnn_tiles_stops_and_returns_nothing(store, shared_data)
     with pytest.raises(Cancelled):
         result = run(req, cancel_at_second_tile, token)
     assert result is None and len(calls) == 2
+
+
+@pytest.mark.parametrize("model_id", [MODEL, "realesr-animevideov3"])
+def test_net_describes_itself_as_the_torch_model_does(model_id: str, fetched_model) -> None:
+    """The ncnn path plans from the net alone (no torch model loaded): same scale, architecture,
+    channels, overlap and tiles as the spandrel descriptor of the converted weights."""
+    from editor.infer.safe_load import load_model
+    from editor.infer.tasks.superres import plan
+
+    store = ModelStore(fetched_model(model_id).parent.parent)
+    net, desc = load_ncnn_net(store, model_id, 1), load_model(store.path(model_id))
+    for attr in ("scale", "input_channels", "output_channels"):
+        assert getattr(net, attr) == getattr(desc, attr), attr
+    assert net.architecture.id == desc.architecture.id
+    assert net.size_requirements.multiple_of == desc.size_requirements.multiple_of
+    for shape in ((300, 500, 3), (64, 48, 3)):
+        assert plan(shape, net, {}, "cpu") == plan(shape, desc, {}, "cpu")
+
+
+def test_ncnn_path_never_loads_the_torch_model(store) -> None:
+    def no_torch(_id: str):
+        raise AssertionError("the torch model was loaded on the ncnn path")
+
+    net = load_ncnn_net(store, MODEL, 1)
+    req = Request(task="superres", image=np.zeros((12, 16, 3), np.float32), model_id=MODEL,
+                  context=TaskContext(device="cpu", load_model=no_torch, load_ncnn=lambda _id: net))
+    res = run(req, no_progress, CancelToken())
+    assert res.info["backend"] == "ncnn" and res.image.shape == (48, 64, 3)

@@ -110,8 +110,19 @@ def _loaded_ncnn(models_dir: Path | None, model_id: str, threads: int):
     return load_ncnn_net(_store(models_dir), model_id, threads)
 
 
+def _runnable(args: argparse.Namespace, model_id: str, model_path: Path, device: str):
+    """What runs the job: on the CPU the model's ncnn net when it has one (no torch model loaded),
+    else the torch model."""
+    from editor.infer.device import cpu_threads
+
+    net = _loaded_ncnn(args.models_dir, model_id, cpu_threads()) if device == "cpu" else None
+    return net if net is not None else _loaded(model_path)
+
+
 def warm_up(args: argparse.Namespace) -> None:
-    _loaded(_resolved_model(args.models_dir, args.model)[1])
+    from editor.infer.device import resolve_device
+
+    _runnable(args, *_resolved_model(args.models_dir, args.model), resolve_device(args.device))
 
 
 def memory_mb(args: argparse.Namespace) -> int | None:
@@ -138,11 +149,11 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     header = _input_fits(args.image)  # before torch and the model load: a refusal takes a second
     model_id, model_path = _resolved_model(args.models_dir, args.model)
 
-    from editor.infer.device import cpu_threads, resolve_device
+    from editor.infer.device import resolve_device
     from editor.infer.tasks.superres import run as superres
 
     device = resolve_device(args.device)
-    model = _loaded(model_path)
+    model = _runnable(args, model_id, model_path, device)
     if header is not None:
         _check_output_memory(header, model, args.scale)
     img = load_image(args.image)
@@ -150,8 +161,9 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
         pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
-    context = TaskContext(device=device, load_model=lambda _id: model,
-                          load_ncnn=lambda _id: _loaded_ncnn(args.models_dir, model_id, cpu_threads()))
+    is_net = getattr(model, "backend", None) == "ncnn"
+    context = TaskContext(device=device, load_model=lambda _id: _loaded(model_path),
+                          load_ncnn=lambda _id: model if is_net else None)
     request = Request(task="superres", image=pixels, model_id=model_id, params=params, context=context)
     result = superres(request, progress or no_progress, CancelToken())
     notes = export_image(result.image, args.output, depth=img.depth, icc_profile=img.icc_profile,

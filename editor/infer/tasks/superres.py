@@ -84,7 +84,10 @@ def default_overlap(model: Any) -> int:
     than any affordable overlap, but its influence fades within a few dozen pixels (bench: seams).
     """
     if _arch_id(model) == "Compact":
-        num_conv = int(getattr(model.model, "num_conv", 16))
+        num_conv = getattr(model, "num_conv", None)  # an ncnn net counts its own
+        if num_conv is None:
+            num_conv = getattr(getattr(model, "model", None), "num_conv", 16)
+        num_conv = int(num_conv)
         return int(math.ceil(4 * (num_conv + 2) / 8) * 8)
     return 32
 
@@ -187,16 +190,6 @@ class _Runner:
             return y[0].float().permute(1, 2, 0).cpu().numpy().astype(np.float32, copy=False)
 
 
-def _runner(model: Any, ctx: Any, model_id: str, half: bool) -> Any:
-    """ncnn on the CPU for a model that came from ncnn files (faster there; see editor.infer.ncnn_runtime),
-    else the torch model."""
-    if ctx.device == "cpu" and ctx.load_ncnn is not None:
-        net = ctx.load_ncnn(model_id)
-        if net is not None:
-            return net
-    return _Runner(model, ctx.device, half)
-
-
 def lanczos_resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """Antialiased Lanczos resize of float32 H×W×C (Pillow's "F" mode keeps full float precision)."""
     from PIL import Image
@@ -277,7 +270,10 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     w = rgb.shape[1]
 
     progress(Progress(0.0, "Loading model"))
-    model = ctx.load_model(request.model_id)
+    # On the CPU a model converted from ncnn files runs in ncnn (faster there, editor.infer.ncnn_runtime);
+    # the net describes itself, so the torch model is only loaded when torch runs it.
+    net = ctx.load_ncnn(request.model_id) if ctx.device == "cpu" and ctx.load_ncnn is not None else None
+    model = net if net is not None else ctx.load_model(request.model_id)
     cancel.check()
     if getattr(model, "input_channels", 3) != 3 or getattr(model, "output_channels", 3) != 3:
         raise InferenceError(f"Model '{request.model_id}' is not an RGB upscaler "
@@ -287,8 +283,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     from editor.infer.device import use_half
 
     half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
-    runner = _runner(model, ctx, request.model_id, half)
-    half = half and runner.backend == "torch"
+    runner = net if net is not None else _Runner(model, ctx.device, half)
     multiple = int(getattr(getattr(model, "size_requirements", None), "multiple_of", 1) or 1)
     model_alpha = alpha is not None and alpha_mode == "model" and not np.all(alpha == 1.0)
     hi = 0.45 if model_alpha else 0.9
@@ -301,7 +296,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         up = tiled(rgb, 0.0, hi, "Upscaling")
     except NcnnRunError as exc:  # the torch model computes the same thing: finish the job with it
         log.warning("%s; upscaling in torch instead", exc)
-        runner = _Runner(model, ctx.device, half)
+        runner = _Runner(ctx.load_model(request.model_id), ctx.device, half)
         up = tiled(rgb, 0.0, hi, "Upscaling")
     cancel.check()
     out = lanczos_resize(up, p.out_h, p.out_w)
