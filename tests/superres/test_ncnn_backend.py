@@ -261,3 +261,37 @@ def test_ncnn_path_never_loads_the_torch_model(store) -> None:
                   context=TaskContext(device="cpu", load_model=no_torch, load_ncnn=lambda _id: net))
     res = run(req, no_progress, CancelToken())
     assert res.info["backend"] == "ncnn" and res.image.shape == (48, 64, 3)
+
+
+_CLI_WITHOUT_GPU = """
+import sys
+from editor.infer import device
+device._gpu_driver_present = lambda: False  # as on a machine without a GPU driver
+from editor.cli import main
+rc = main(sys.argv[1:])
+print("torch imported:", "torch" in sys.modules, "threads:", device.cpu_threads())
+sys.exit(rc)
+"""
+
+
+@pytest.mark.slow
+def test_cli_on_a_machine_without_gpu_runs_ncnn_without_importing_torch(store, shared_data, tmp_path) -> None:
+    """`lucid upscale` (device auto) on the ncnn path: torch, spandrel and the torch weights cost more
+    than the network on a small image, so none of them loads; the output matches ncnn's own."""
+    import os
+    import subprocess
+
+    rgb = _crop(shared_data, "OST_009.png", 24, 32)[..., :3]
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(src)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    proc = subprocess.run([sys.executable, "-c", _CLI_WITHOUT_GPU, "upscale", str(src), "-o", str(out),
+                           "--model", MODEL, "--models-dir", str(store.models_dir)],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2], env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{MODEL} in ncnn" in proc.stdout
+    from editor.infer.device import default_cpu_threads
+
+    assert f"torch imported: False threads: {default_cpu_threads()}" in proc.stdout
+    ref = _direct_ncnn(store, np.asarray(Image.open(src), np.float32) / 255)
+    assert not _fidelity_problem(np.asarray(Image.open(out), np.float32) / 255, ref, "lucid upscale vs ncnn")

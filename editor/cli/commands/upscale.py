@@ -177,9 +177,9 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from editor.cli.commands.models import _ProgressPrinter
-    from editor.infer.device import set_cpu_threads
+    from editor.infer.device import set_cpu_threads_lazily
 
-    set_cpu_threads()
+    set_cpu_threads_lazily()  # the ncnn path never imports torch
     printer = _ProgressPrinter()
     try:
         message = process_file(args, printer)
