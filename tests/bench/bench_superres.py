@@ -3,7 +3,7 @@
     LUCID_MODELS_DIR=… .venv/bin/python tests/bench/bench_superres.py [--skip-rss] [--only SECTION …]
 
 Needs the Real-ESRGAN models installed (`lucid models fetch realesrgan-x4plus` / `realesr-animevideov3`),
-the SRGAN file in ../shared/data, and the `ncnn` package (bench extra) for the reference runtime.
+the SRGAN file in ../shared/data, and the `ncnn` package (a dependency) for the reference runtime.
 Sections: fidelity, speed (ends with bar), bar, tilemem, rss, quality, seams. CPU only; every number is
 from this run.
 x4plus on a shared 2-core CPU is slow, so fidelity uses centre crops (conversion is per-pixel
