@@ -318,7 +318,7 @@ class InferenceService:
             from editor.infer.ncnn_runtime import load_ncnn_net
 
             threads = cpu_threads()
-            key = (model_id, str(self.store.path(model_id)), "cpu", "ncnn", threads)
+            key = (model_id, "ncnn", "cpu", threads)  # its files are pinned by the manifest's sha256
             return self._cache.get(key, lambda: load_ncnn_net(self.store, model_id, threads))
 
         return load_ncnn
