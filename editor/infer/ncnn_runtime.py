@@ -30,6 +30,10 @@ _LOW_PRECISION = ("use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic", 
                   "use_bf16_packed", "use_int8_inference", "use_vulkan_compute")
 
 
+HEAD_ROWS = 16  # trunk rows per strip of the upsampling head
+HEAD_HALO = 4  # rows of context on each side of a strip
+
+
 class NcnnRunError(InferenceError):
     """ncnn refused a tile (a non-zero status from extract)."""
 
@@ -65,10 +69,17 @@ class NcnnNet:
         spec = getattr(manifest, "input", None)
         self.input_channels = self.output_channels = int(getattr(spec, "channels", 3))
         self.size_requirements = SimpleNamespace(multiple_of=int(getattr(spec, "multiple", 1)))
+        layers = [ln.split() for ln in param.read_text(encoding="utf-8").splitlines()[2:] if ln.strip()]
         # Compact nets are num_conv body convolutions between a first and a last one; the tiler's
         # overlap follows num_conv (superres.default_overlap).
-        self.num_conv = sum(ln.split(None, 1)[0] == "Convolution"
-                            for ln in param.read_text(encoding="utf-8").splitlines() if ln.strip()) - 2
+        self.num_conv = sum(parts[0] == "Convolution" for parts in layers) - 2
+        # RRDBNet's head (nearest ×2, conv, nearest ×2, three convs) runs at up to 4× the tile's size with
+        # 64 channels: run whole, ncnn needed 58.4 kB per input pixel at 128², 4× torch's 14.1 kB. Run in
+        # strips of the trunk's output it needs 17.3 kB at 128² and 12.8 kB at 256² (bench tilemem), with
+        # the same output: each strip sees HEAD_HALO rows beyond it, more than the head's reach (2).
+        self.head_input = None
+        if self.architecture.id == "ESRGAN":
+            self.head_input = next((parts[4] for parts in layers if parts[0] == "Interp"), None)
 
         self._ncnn = ncnn
         self.net = ncnn.Net()
@@ -87,17 +98,33 @@ class NcnnNet:
         self.nbytes = 2 * weights.stat().st_size
 
     def __call__(self, tile: np.ndarray) -> np.ndarray:
+        chw = tile.transpose(2, 0, 1)
+        if self.head_input is None:
+            out = self._run(self.input_name, chw, self.output_name)
+        else:
+            feat = self._run(self.input_name, chw, self.head_input)
+            rows, s = feat.shape[1], self.scale
+            out = np.empty((self.output_channels, rows * s, feat.shape[2] * s), np.float32)
+            for y0 in range(0, rows, HEAD_ROWS):
+                y1 = min(rows, y0 + HEAD_ROWS)
+                a, b = max(0, y0 - HEAD_HALO), min(rows, y1 + HEAD_HALO)
+                part = self._run(self.head_input, feat[:, a:b], self.output_name)
+                out[:, y0 * s:y1 * s] = part[:, (y0 - a) * s:(y1 - a) * s]
+        return np.ascontiguousarray(out.transpose(1, 2, 0))
+
+    def _run(self, source: str, chw: np.ndarray, target: str) -> np.ndarray:
+        """Blob `target` computed from `chw` fed as blob `source` (C×H×W float32)."""
         # ncnn.Mat wraps this array's memory without copying: it must be contiguous float32 (a strided
         # view reads as garbage) and stay referenced until extract has returned.
-        chw = np.ascontiguousarray(tile.transpose(2, 0, 1), dtype=np.float32)
+        data = np.ascontiguousarray(chw, dtype=np.float32)
         ex = self.net.create_extractor()
-        ex.input(self.input_name, self._ncnn.Mat(chw))
-        status, out = ex.extract(self.output_name)
+        ex.input(source, self._ncnn.Mat(data))
+        status, out = ex.extract(target)
         if status != 0:
-            raise NcnnRunError(f"ncnn failed on a {tile.shape[1]}×{tile.shape[0]} tile (status {status}).")
+            raise NcnnRunError(f"ncnn failed on a {chw.shape[2]}×{chw.shape[1]} tile (status {status}).")
         result = np.array(out, dtype=np.float32)  # a copy, owned by numpy
-        del ex, chw
-        return np.ascontiguousarray(result.transpose(1, 2, 0))
+        del ex, out, data
+        return result
 
 
 def load_ncnn_net(store: Any, model_id: str, threads: int) -> NcnnNet | None:

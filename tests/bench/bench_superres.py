@@ -297,7 +297,8 @@ print((peak[0] - base) / side / side)
 def section_tilemem() -> None:
     rows = []
     cases = (("realesr-animevideov3", 256, "torch"), ("realesrgan-x4plus", 128, "torch"),
-             ("realesrgan-x4plus", 128, "ncnn"), ("srgan-x4", 128, "torch"))
+             ("realesrgan-x4plus", 128, "ncnn"), ("realesrgan-x4plus", 256, "ncnn"),
+             ("srgan-x4", 128, "torch"))
     for model_id, side, runtime in cases:
         out = subprocess.run([sys.executable, "-c", _TILE_MEM, model_id, str(side), runtime],
                              capture_output=True, text=True, cwd=REPO, env=os.environ)

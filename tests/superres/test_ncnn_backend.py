@@ -295,3 +295,18 @@ def test_cli_on_a_machine_without_gpu_runs_ncnn_without_importing_torch(store, s
     assert f"torch imported: False threads: {default_cpu_threads()}" in proc.stdout
     ref = _direct_ncnn(store, np.asarray(Image.open(src), np.float32) / 255)
     assert not _fidelity_problem(np.asarray(Image.open(out), np.float32) / 255, ref, "lucid upscale vs ncnn")
+
+
+def test_head_in_strips_gives_the_whole_nets_output(store, shared_data, monkeypatch) -> None:
+    """RRDBNet's upsampling head runs in strips (a quarter of the memory); with the halo the output is
+    ncnn's whole-net output; without it the strip edges show."""
+    import editor.infer.ncnn_runtime as rt
+
+    net = load_ncnn_net(store, MODEL, 1)
+    assert net.head_input is not None
+    rgb = _crop(shared_data, "OST_009.png", 2 * rt.HEAD_ROWS + 5, 24)[..., :3]  # 3 strips, one partial
+    staged = net(rgb)
+    whole = _direct_ncnn(store, rgb)
+    assert np.abs(np.clip(staged, 0, 1) - whole).max() <= 1e-6
+    monkeypatch.setattr(rt, "HEAD_HALO", 0)
+    assert np.abs(np.clip(net(rgb), 0, 1) - whole).max() > 1e-3, "the test cannot see a missing halo"
