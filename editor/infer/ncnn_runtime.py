@@ -1,14 +1,16 @@
 """ncnn as the CPU runtime for models that came from ncnn files (the Real-ESRGAN family).
 
 Why: on the CPU, ncnn runs Real-ESRGAN x4plus faster than torch does on the same threads (torch with
-oneDNN and channels_last reached 0.87× ncnn's speed; `torch.compile` spends longer compiling than a
-one-off upscale takes; bf16 lost precision for no speed) — see tests/bench/bench_superres.py, speed.
+oneDNN and channels_last reached 0.87× ncnn's speed; `torch.compile` took 41 s to compile, more than a
+whole one-off 256² upscale, and 12 s even from its disk cache; bf16 lost precision for no speed) — see
+tests/bench/bench_superres.py, speed and bar.
 The store keeps and verifies the very .param/.bin the converted safetensors were made from, so ncnn
 runs the same weights. torch stays the runtime on GPUs, for every other model, and whenever the
 `ncnn` module is missing or refuses the files (the reason is logged and the job goes on in torch).
 
-fp32 storage and arithmetic: ncnn's x86 defaults store weights as fp16, which is not what the
-converted model (and the fidelity bar against it) computes.
+fp32 storage and arithmetic, pinned: ncnn's defaults switch to fp16/bf16 storage where a CPU supports it
+(ARM, some x86), which is not what the converted model and the fidelity bar compute. On this bench
+machine its defaults wrote the same file as fp32 at the same speed, so pinning costs nothing here.
 """
 
 from __future__ import annotations
@@ -94,8 +96,9 @@ class NcnnNet:
         if len(inputs) != 1 or len(outputs) != 1:
             raise NcnnRunError(f"{param.name} has inputs {inputs} and outputs {outputs}; one each expected.")
         self.input_name, self.output_name = inputs[0], outputs[0]
-        # fp16 weights in the file become fp32 in memory: at most twice the file (for the model cache).
-        self.nbytes = 2 * weights.stat().st_size
+        # For the model cache's budget: the fp16 weights become fp32 and ncnn keeps 3×3 kernels in their
+        # Winograd form (6×6): x4plus's 32 MB .bin took 288 MB of RSS once loaded.
+        self.nbytes = 9 * weights.stat().st_size
 
     def __call__(self, tile: np.ndarray) -> np.ndarray:
         chw = tile.transpose(2, 0, 1)
