@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 MIN_SCALE, MAX_SCALE = 1.0, 4.0
 # Working memory per *input* pixel while the network runs: peak RSS growth on CPU, float32, measured
 # by tests/bench/bench_superres.py (tilemem: x4plus 13.7 kB, SRGAN 12.1 kB, compact 0.9 kB). Unknown
-# architectures (a user's SwinIR, say) get a deliberately larger guess. ncnn runs x4plus in 12.8 kB at
-# 256² and 17.3 kB at 128² (its head in strips, editor.infer.ncnn_runtime): the same budget holds.
+# architectures (a user's SwinIR, say) get a deliberately larger guess. ncnn runs x4plus in 13.0 kB at
+# 256² (its head in strips, editor.infer.ncnn_runtime), so the CPU tiles (~272²) keep this budget.
 _BYTES_PER_INPUT_PX = {"ESRGAN": 14_000, "SRGAN": 12_500, "Compact": 1_000}
 _DEFAULT_BYTES_PER_PX = 32_000
 # Whole-output buffers: run_tiled's float64 accumulator (24 B/px for RGB) and weights (8) and its
