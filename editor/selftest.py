@@ -324,7 +324,19 @@ def step_upscale(st: _State) -> str:
     scale = int(result.info.get("model_scale", 0))
     if scale < 1 or out.shape != (SR_INPUT * scale, SR_INPUT * scale, 3) or not np.isfinite(out).all():
         raise SelfTestError(f"upscaled to {out.shape} at model scale {scale}")
-    return f"{model_id} ({note}) {SR_INPUT}→{out.shape[1]} px on {result.info.get('device')}"
+    where = f"{result.info.get('device')}, {result.info.get('backend')}"
+    return f"{model_id} ({note}) {SR_INPUT}→{out.shape[1]} px on {where}"
+
+
+def step_ncnn(st: _State) -> str:
+    """The ncnn runtime (the CPU backend of Real-ESRGAN models) and its native library load; without it
+    upscaling still works, in torch, but slower, so a build that lost it must say so."""
+    import ncnn
+
+    net = ncnn.Net()
+    if net.load_param_mem("7767517\n2 2\nInput data 0 1 data\nReLU relu 1 1 data output\n") != 0:
+        raise SelfTestError("ncnn could not read a one-layer graph")
+    return f"ncnn {ncnn.__version__}"
 
 
 def step_ora(st: _State) -> str:
@@ -372,6 +384,7 @@ def steps() -> list[tuple[str, Callable[[_State], str]]]:
         *[(f"panel {entry.title}", step_panel(entry.title)) for entry in PANELS],
         ("paint mask", step_paint_mask),
         ("inpaint (PatchMatch via service)", step_inpaint),
+        ("ncnn runtime", step_ncnn),
         ("upscale", step_upscale),
         ("save and reopen .ora", step_ora),
     ]

@@ -90,13 +90,16 @@ class TaskContext:
     """Where and how a task runs; filled in by the service (or by the CLI for direct calls).
 
     `load_model(model_id)` returns a loaded model (a spandrel descriptor or our own module) and lets
-    the service keep an LRU cache; tasks never load weights by path themselves.
+    the service keep an LRU cache; tasks never load weights by path themselves. `load_ncnn(model_id)`
+    (CPU only) returns the model's ncnn net, a tile runner, when it came from ncnn files and the
+    runtime loads them, else None: the task then runs the torch model.
     """
 
     device: str = "cpu"
     half: bool = False
     max_tile: int | None = None
     load_model: Callable[[str], Any] | None = None
+    load_ncnn: Callable[[str], Any] | None = None
 
 
 @dataclass

@@ -23,11 +23,36 @@ def _torch() -> Any:
     return torch
 
 
+# The GPU driver libraries torch's CUDA (or ROCm) build loads by name: without one, torch cannot find a
+# GPU either, so the answer "CPU" needs no torch import (1–3 s at start-up, the ncnn path's whole cost).
+_GPU_DRIVERS = {"win32": ("nvcuda.dll", "amdhip64.dll")}
+_GPU_DRIVERS_POSIX = ("libcuda.so.1", "libcuda.so", "libamdhip64.so")
+
+
+def _gpu_driver_present() -> bool:
+    """Whether a GPU driver library torch could use loads here (cheap, torch-free; True on macOS)."""
+    import ctypes
+
+    if sys.platform == "darwin":
+        return True
+    for name in _GPU_DRIVERS.get(sys.platform, _GPU_DRIVERS_POSIX):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
 def cuda_available() -> bool:
+    if "torch" not in sys.modules and not _gpu_driver_present():
+        return False
     return bool(_torch().cuda.is_available())
 
 
 def mps_available() -> bool:
+    if "torch" not in sys.modules and sys.platform != "darwin":
+        return False
     backend = getattr(_torch().backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
@@ -90,6 +115,27 @@ def numba_threads(n: int | None = None) -> Iterator[int]:
         yield count
     finally:
         numba.set_num_threads(before)
+
+
+def set_cpu_threads_lazily(n: int | None = None) -> int:
+    """`set_cpu_threads` without importing torch: when torch is not loaded yet the count goes to
+    OMP_NUM_THREADS, which torch reads when (if) it loads. For one-shot commands whose ncnn path never
+    needs torch."""
+    if "torch" in sys.modules:
+        return set_cpu_threads(n)
+    count = max(1, int(n)) if n else default_cpu_threads()
+    os.environ["OMP_NUM_THREADS"] = str(count)
+    return count
+
+
+def cpu_threads() -> int:
+    """The CPU thread count jobs use, for runtimes beside torch to match: torch's when it is loaded
+    (`set_cpu_threads`, a batch worker), else the count torch would take when it loads."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else default_cpu_threads()
 
 
 def free_memory_bytes(device: str) -> int:

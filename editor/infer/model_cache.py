@@ -14,7 +14,10 @@ from typing import Any
 
 
 def model_bytes(model: Any) -> int:
-    """Bytes of a model's parameters and buffers (spandrel descriptor or nn.Module); 0 if unknown."""
+    """Bytes of a model's parameters and buffers (spandrel descriptor or nn.Module), or its own
+    `nbytes` (a runtime outside torch, such as an ncnn net); 0 if unknown."""
+    if isinstance(getattr(model, "nbytes", None), int):
+        return int(model.nbytes)
     module = getattr(model, "model", model)
     total = 0
     for attr in ("parameters", "buffers"):

@@ -259,6 +259,8 @@ class InferenceService:
         while True:
             ctx = TaskContext(device=device, max_tile=max_tile)
             ctx.load_model = self._model_loader(ctx)
+            if device == "cpu":
+                ctx.load_ncnn = self._ncnn_loader()
             job.request.context = ctx
             try:
                 result = task(job.request, progress, job.token)
@@ -312,6 +314,21 @@ class InferenceService:
 
         return load_model
 
+    def _ncnn_loader(self) -> Callable[[str], Any]:
+        """`load_ncnn` for CPU jobs: the model's ncnn net on the worker's thread count, cached with the
+        torch models (a None answer too, so a missing runtime is looked for once, not every job)."""
+        def load_ncnn(model_id: str) -> Any:
+            if self.store is None:
+                return None
+            from editor.infer.device import cpu_threads
+            from editor.infer.ncnn_runtime import load_ncnn_net
+
+            threads = cpu_threads()
+            key = (model_id, "ncnn", "cpu", threads)  # its files are pinned by the manifest's sha256
+            return self._cache.get(key, lambda: load_ncnn_net(self.store, model_id, threads))
+
+        return load_ncnn
+
     @staticmethod
     def _load(path: Path, device: str) -> Any:
         from editor.infer.device import use_half
@@ -364,8 +381,8 @@ def run_direct(
 ) -> Result:
     """Run a task in the calling thread (CLI, benchmarks): same context as the service, no queue.
 
-    `request.context` gets the resolved device and a `load_model` that loads from `store` (no cache:
-    one process, one run).
+    `request.context` gets the resolved device, a `load_model` that loads from `store` (no cache:
+    one process, one run) and, on the CPU, `load_ncnn`.
     """
     from editor.infer.device import resolve_device, use_half
 
@@ -381,6 +398,11 @@ def run_direct(
         return model
 
     ctx.load_model = load_model
+    if ctx.device == "cpu" and store is not None:
+        from editor.infer.device import cpu_threads
+        from editor.infer.ncnn_runtime import load_ncnn_net
+
+        ctx.load_ncnn = lambda model_id: load_ncnn_net(store, model_id, cpu_threads())
     request.context = ctx
     task = task_resolver(request.task)
     resolve_sources(request, getattr(task, "plan_region", None))

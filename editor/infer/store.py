@@ -324,6 +324,24 @@ class ModelStore:
             raise ModelNotInstalled(model_id, info.not_installed_message(), detail=info.problem or None)
         return info.path
 
+    def source_files(self, model_id: str) -> dict[str, Path]:
+        """An installed model's source files by name, each hashed against the manifest (cached per
+        session), for a runtime that reads the original files (ncnn for a model converted from ncnn).
+        The converted file is not hashed: that runtime never reads it. Raises `ModelNotInstalled`."""
+        info = self.get(model_id)
+        if info.status is ModelStatus.INSTALLED:
+            files = {}
+            for spec in info.manifest.files:
+                found = self._locate(model_id, spec.name)[0]
+                problem = self._file_problem(found, spec, verify=True) if found is not None else "missing"
+                if problem:
+                    info = replace(info, status=ModelStatus.CORRUPT, problem=problem)
+                    break
+                files[spec.name] = found
+            else:
+                return files
+        raise ModelNotInstalled(model_id, info.not_installed_message(), detail=info.problem or None)
+
     def _reconvert(self, info: ModelInfo) -> ModelInfo:
         """A converted file that fails its check is rebuilt from its sources when they verify."""
         m = info.manifest

@@ -3,8 +3,9 @@
     LUCID_MODELS_DIR=… .venv/bin/python tests/bench/bench_superres.py [--skip-rss] [--only SECTION …]
 
 Needs the Real-ESRGAN models installed (`lucid models fetch realesrgan-x4plus` / `realesr-animevideov3`),
-the SRGAN file in ../shared/data, and the `ncnn` package (bench extra) for the reference runtime.
-Sections: fidelity, speed, tilemem, rss, quality, seams. CPU only; every number is from this run.
+the SRGAN file in ../shared/data, and the `ncnn` package (a dependency) for the reference runtime.
+Sections: fidelity, speed (ends with bar), bar, tilemem, rss, quality, seams. CPU only; every number is
+from this run.
 x4plus on a shared 2-core CPU is slow, so fidelity uses centre crops (conversion is per-pixel
 identical math, so a crop tests it as well as the whole image) and the 1024² memory run happens once.
 """
@@ -165,18 +166,114 @@ def section_speed(m: Models) -> None:
                              f"{t_ncnn:.2f}", f"{t_ncnn / t:.2f}"])
     table("Speed: 256² → 1024², CPU, best of N (ratio > 1: torch faster than ncnn)",
           ["model", "threads", "torch layout", "torch s", "ncnn s", "ncnn/torch"], rows)
+    section_bar(m)
+
+
+# The reference process: the ncnn package alone on the same PNG, nothing of Lucid's (argv: param, bin,
+# input, output, threads, "fp32" or "defaults"). Prints the seconds of the network call itself.
+# Run by hand with "defaults", it wrote the same file as "fp32" (this CPU has no fp16 storage path).
+_NCNN_PROCESS = """
+import sys, time
+import ncnn, numpy as np
+from PIL import Image
+param, binf, src, dst, threads, precision = sys.argv[1:]
+net = ncnn.Net()
+net.opt.use_vulkan_compute = False
+if precision == "fp32":
+    for opt in ("use_fp16_storage", "use_fp16_packed", "use_fp16_arithmetic", "use_bf16_storage"):
+        setattr(net.opt, opt, False)
+net.opt.num_threads = int(threads)
+net.load_param(param)
+net.load_model(binf)
+chw = np.ascontiguousarray(np.asarray(Image.open(src).convert("RGB"), np.float32).transpose(2, 0, 1) / 255)
+t = time.perf_counter()
+ex = net.create_extractor()
+ex.input("data", ncnn.Mat(chw))
+_, out = ex.extract("output")
+y = np.clip(np.array(out), 0, 1).transpose(1, 2, 0)
+print(time.perf_counter() - t)
+Image.fromarray(np.round(y * 255).astype(np.uint8)).save(dst)
+"""
+
+
+def _timed_process(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child: user + system, all its threads; less sensitive to other load, stdout)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=os.environ)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed: {proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.stdout
+
+
+def section_bar(m: Models, repeats: int = 5) -> None:
+    """Issue 19's bar: `lucid upscale --model realesrgan-x4plus` on a 256² crop, end to end as a process,
+    against the ncnn package alone doing the same (read PNG, run fp32, write PNG) on the same crop and
+    threads; alternated, best of N, wall and CPU time. Also each one's network time (lucid: the task's
+    own `seconds`; ncnn: the extract call). ncnn's defaults wrote the same 8-bit file as fp32 on this
+    CPU (120 dB) at the same speed (1.04×, load 5-6), so the bar compares with fp32."""
+    from editor.infer.device import default_cpu_threads
+
+    threads = default_cpu_threads()  # what `lucid upscale` hands to ncnn (and would give torch)
+    folder = m.store.models_dir / "realesrgan-x4plus"
+    param, binf = folder / "realesrgan-x4plus.param", folder / "realesrgan-x4plus.bin"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "crop256.png"
+        x = centre_crop(rgb01(SHARED / "sr" / "realesrgan_inputs" / "OST_009.png"), 256)
+        Image.fromarray(np.round(x * 255).astype(np.uint8)).save(src)
+        outs = {k: Path(tmp) / f"{k}.png" for k in ("lucid", "ncnn")}
+        cmds = {"lucid": [sys.executable, "-m", "editor", "upscale", str(src), "-o", str(outs["lucid"]),
+                          "--model", "realesrgan-x4plus", "--overwrite"],
+                "ncnn": [sys.executable, "-c", _NCNN_PROCESS, str(param), str(binf), str(src),
+                         str(outs["ncnn"]), str(threads), "fp32"]}
+        samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in outs}
+        loads = []
+        for i in range(repeats):
+            loads.append(os.getloadavg()[0])
+            for key in (("lucid", "ncnn") if i % 2 == 0 else ("ncnn", "lucid")):
+                wall, cpu, out = _timed_process(cmds[key])
+                if key == "lucid":
+                    assert "in ncnn" in out, f"lucid did not run ncnn: {out}"
+                    net = float(re.search(r"([\d.]+) s\)", out).group(1))
+                else:
+                    net = float(out.strip().splitlines()[-1])
+                samples[key].append((wall, cpu, net))
+                print(f"  {key}: wall {wall:.2f} s, CPU {cpu:.2f} s, network {net:.2f} s", flush=True)
+        loads.append(os.getloadavg()[0])
+        best = {k: [min(s[j] for s in v) for j in range(3)] for k, v in samples.items()}
+        ref_img = rgb01(outs["ncnn"])
+        rows = [[k, threads, *[f"{best[k][j]:.2f} ({best['ncnn'][j] / best[k][j]:.3f})" for j in range(3)],
+                 f"{psnr(rgb01(outs[k]), ref_img):.2f}"] for k in outs]
+    table(f"Bar: `lucid upscale --model realesrgan-x4plus` 256² → 1024² vs ncnn alone (fp32), "
+          f"best of {repeats}, alternated, load {min(loads):.1f}–{max(loads):.1f}; "
+          "(ncnn's time / this one: bar ≥ 1.0)",
+          ["who", "threads", "process wall s", "process CPU s", "network s", "PSNR dB vs ncnn (8-bit files)"],
+          rows)
 
 
 _TILE_MEM = """
-import sys, psutil, torch, numpy as np
-from editor.infer.safe_load import load_model
+import sys, psutil, numpy as np
 from editor.infer.store import ModelStore
-torch.set_num_threads(1)
-d = load_model(ModelStore().path(sys.argv[1])).eval()
 side = int(sys.argv[2])
-x = torch.rand(1, 3, side, side)
-with torch.inference_mode():
-    d(x[..., :16, :16])
+if sys.argv[3] == "ncnn":
+    from editor.infer.ncnn_runtime import load_ncnn_net
+    net = load_ncnn_net(ModelStore(), sys.argv[1], 1)
+    x = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
+    net(x[:16, :16])
+    d = net
+else:
+    import torch
+    from editor.infer.safe_load import load_model
+    torch.set_num_threads(1)
+    d = load_model(ModelStore().path(sys.argv[1])).eval()
+    x = torch.rand(1, 3, side, side)
+    with torch.inference_mode():
+        d(x[..., :16, :16])
 proc = psutil.Process()
 base = proc.memory_info().rss
 peak = [base]
@@ -187,8 +284,11 @@ def watch():
         peak[0] = max(peak[0], proc.memory_info().rss)
         stop.wait(0.01)
 t = threading.Thread(target=watch); t.start()
-with torch.inference_mode():
+if sys.argv[3] == "ncnn":
     d(x)
+else:
+    with torch.inference_mode():
+        d(x)
 stop.set(); t.join()
 print((peak[0] - base) / side / side)
 """
@@ -196,13 +296,16 @@ print((peak[0] - base) / side / side)
 
 def section_tilemem() -> None:
     rows = []
-    for model_id, side in (("realesr-animevideov3", 256), ("realesrgan-x4plus", 128), ("srgan-x4", 128)):
-        out = subprocess.run([sys.executable, "-c", _TILE_MEM, model_id, str(side)], capture_output=True,
-                             text=True, cwd=REPO, env=os.environ)
+    cases = (("realesr-animevideov3", 256, "torch"), ("realesrgan-x4plus", 128, "torch"),
+             ("realesrgan-x4plus", 128, "ncnn"), ("realesrgan-x4plus", 256, "ncnn"),
+             ("srgan-x4", 128, "torch"))
+    for model_id, side, runtime in cases:
+        out = subprocess.run([sys.executable, "-c", _TILE_MEM, model_id, str(side), runtime],
+                             capture_output=True, text=True, cwd=REPO, env=os.environ)
         per_px = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
-        rows.append([model_id, f"{side}²", f"{per_px:,.0f}", f"{per_px * 256 * 256 / 2**20:,.0f}"])
+        rows.append([model_id, runtime, f"{side}²", f"{per_px:,.0f}", f"{per_px * 256 * 256 / 2**20:,.0f}"])
     table("Working memory per input pixel while the network runs (RSS growth, CPU fp32)",
-          ["model", "tile", "bytes / input px", "MiB for a 256² tile"], rows)
+          ["model", "runtime", "tile", "bytes / input px", "MiB for a 256² tile"], rows)
 
 
 def section_rss() -> None:
@@ -284,11 +387,13 @@ def main() -> None:
     ap.add_argument("--skip-rss", action="store_true")
     args = ap.parse_args()
     wanted = set(args.only or ["fidelity", "speed", "tilemem", "rss", "quality", "seams"])
+    if "bar" in wanted and "speed" in wanted:
+        wanted.discard("bar")  # speed ends with it
     if args.skip_rss:
         wanted.discard("rss")
     m = Models()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    for name in ("fidelity", "speed", "tilemem", "quality", "seams", "rss"):
+    for name in ("fidelity", "speed", "bar", "tilemem", "quality", "seams", "rss"):
         if name in wanted:
             t = time.perf_counter()
             if name in ("tilemem", "rss"):

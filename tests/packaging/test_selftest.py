@@ -31,7 +31,7 @@ def test_self_test_passes_from_source(tmp_path: Path) -> None:
     steps = [m.group(2).strip() for m in lines]
     assert steps == ["load commands", *[f"task {t}" for t in TASKS], "start Qt", "open sample photo",
                      "main window", *[f"panel {p.title}" for p in PANELS], "paint mask",
-                     "inpaint (PatchMatch via service)", "upscale", "save and reopen .ora"]
+                     "inpaint (PatchMatch via service)", "ncnn runtime", "upscale", "save and reopen .ora"]
     assert {"panel Inpaint", "panel Matte", "panel Obstruction", "panel Latent Edit"} <= set(steps)
     assert all(m.group(1) == "ok" for m in lines)
     assert "random weights" in proc.stdout  # no upscaler in the empty models folder

@@ -73,18 +73,34 @@ def _check_output_memory(header: tuple[int, int, int], model, scale: float | Non
 
 
 @functools.lru_cache(maxsize=4)
-def _resolved_model(models_dir: Path | None, requested: str | None) -> tuple[str, Path]:
-    """(model id, weights file); looked up once per process (reading the store takes ~0.1 s)."""
-    from editor.infer.api import ModelNotInstalled
+def _store(models_dir: Path | None):
+    """One store per folder and process: it remembers the files it has hashed."""
     from editor.infer.store import ModelStore
 
-    store = ModelStore(models_dir)
-    model_id = _model_id(store, requested)
+    return ModelStore(models_dir)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_id(models_dir: Path | None, requested: str | None) -> str:
+    """The model id; looked up once per process (reading the store takes ~0.1 s)."""
+    return _model_id(_store(models_dir), requested)
+
+
+def _installed(model_id: str, get):
+    """`get()`, with a missing or damaged model reported as what to run."""
+    from editor.infer.api import ModelNotInstalled
+
     try:
-        return model_id, store.path(model_id)
+        return get()
     except ModelNotInstalled as exc:
         raise LucidError(f"{exc.message.split(' — ')[0]}. Run `lucid models fetch {model_id}` "
                          "(or `lucid models import FILE`) first.") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _model_path(models_dir: Path | None, model_id: str) -> Path:
+    """The torch weights file, every file of the model verified (once per process)."""
+    return _installed(model_id, lambda: _store(models_dir).path(model_id))
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,8 +111,32 @@ def _loaded(path: Path):
     return load_model(path)
 
 
+def _torch_model(models_dir: Path | None, model_id: str):
+    return _loaded(_model_path(models_dir, model_id))
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded_ncnn(models_dir: Path | None, model_id: str, threads: int):
+    """The model's ncnn net for the CPU (None: torch runs it), loaded once per process like `_loaded`;
+    only its ncnn sources are hashed."""
+    from editor.infer.ncnn_runtime import load_ncnn_net
+
+    return _installed(model_id, lambda: load_ncnn_net(_store(models_dir), model_id, threads))
+
+
+def _runnable(args: argparse.Namespace, model_id: str, device: str):
+    """What runs the job: on the CPU the model's ncnn net when it has one (no torch model loaded),
+    else the torch model."""
+    from editor.infer.device import cpu_threads
+
+    net = _loaded_ncnn(args.models_dir, model_id, cpu_threads()) if device == "cpu" else None
+    return net if net is not None else _torch_model(args.models_dir, model_id)
+
+
 def warm_up(args: argparse.Namespace) -> None:
-    _loaded(_resolved_model(args.models_dir, args.model)[1])
+    from editor.infer.device import resolve_device
+
+    _runnable(args, _resolved_id(args.models_dir, args.model), resolve_device(args.device))
 
 
 def memory_mb(args: argparse.Namespace) -> int | None:
@@ -121,13 +161,13 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
         raise LucidError(f"--tile must be at least 16 pixels, got {args.tile}.")
     paths.check_paths([args.image], [args.output], overwrite=args.overwrite, image_outputs=[args.output])
     header = _input_fits(args.image)  # before torch and the model load: a refusal takes a second
-    model_id, model_path = _resolved_model(args.models_dir, args.model)
+    model_id = _resolved_id(args.models_dir, args.model)
 
     from editor.infer.device import resolve_device
     from editor.infer.tasks.superres import run as superres
 
     device = resolve_device(args.device)
-    model = _loaded(model_path)
+    model = _runnable(args, model_id, device)
     if header is not None:
         _check_output_memory(header, model, args.scale)
     img = load_image(args.image)
@@ -135,22 +175,25 @@ def process_file(args: argparse.Namespace, progress=None) -> str:
     if np.all(img.pixels[..., 3] == np.iinfo(img.pixels.dtype).max):
         pixels = pixels[..., :3]  # opaque: no alpha work, and the file stays RGB
     params = {"scale": args.scale, "tile": args.tile, "alpha": args.alpha}
-    request = Request(task="superres", image=pixels, model_id=model_id, params=params,
-                      context=TaskContext(device=device, load_model=lambda _id: model))
+    is_net = getattr(model, "backend", None) == "ncnn"
+    context = TaskContext(device=device, load_model=lambda _id: _torch_model(args.models_dir, model_id),
+                          load_ncnn=lambda _id: model if is_net else None)
+    request = Request(task="superres", image=pixels, model_id=model_id, params=params, context=context)
     result = superres(request, progress or no_progress, CancelToken())
     notes = export_image(result.image, args.output, depth=img.depth, icc_profile=img.icc_profile,
                          exif=img.exif, quality=args.quality)
     for note in notes:
         print(f"lucid: note: {note}", file=sys.stderr)
     out_w, out_h = result.info["size"]
-    return f"wrote {args.output} ({out_w}×{out_h}, {model_id}, {result.info['seconds']:.1f} s)"
+    return (f"wrote {args.output} ({out_w}×{out_h}, {model_id} in {result.info['backend']}, "
+            f"{result.info['seconds']:.1f} s)")
 
 
 def run(args: argparse.Namespace) -> int:
     from editor.cli.commands.models import _ProgressPrinter
-    from editor.infer.device import set_cpu_threads
+    from editor.infer.device import set_cpu_threads_lazily
 
-    set_cpu_threads()
+    set_cpu_threads_lazily()  # the ncnn path never imports torch
     printer = _ProgressPrinter()
     try:
         message = process_file(args, printer)

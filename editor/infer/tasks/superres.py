@@ -10,12 +10,16 @@ Why it is shaped this way:
 - Alpha is not an image the networks were trained on: by default it gets a smooth, antialiased
   resize (bicubic up, Lanczos down — never nearest); `alpha="model"` runs it through the network as
   gray instead, sharper on hard cut-outs but twice the work.
+- On the CPU a model converted from ncnn files runs in ncnn (`ctx.load_ncnn`), which is faster there than
+  torch on the same threads; torch runs everything else, and takes over if ncnn is missing or fails.
+  The result's info says which ("backend").
 - Pixels stay float32 from input to output, so 16-bit sources keep their precision; the caller
   quantises at the file boundary.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -31,12 +35,16 @@ from editor.infer.api import (
     Request,
     Result,
 )
+from editor.infer.ncnn_runtime import NcnnRunError
 from editor.infer.tiling import run_tiled
+
+log = logging.getLogger(__name__)
 
 MIN_SCALE, MAX_SCALE = 1.0, 4.0
 # Working memory per *input* pixel while the network runs: peak RSS growth on CPU, float32, measured
 # by tests/bench/bench_superres.py (tilemem: x4plus 13.7 kB, SRGAN 12.1 kB, compact 0.9 kB). Unknown
-# architectures (a user's SwinIR, say) get a deliberately larger guess.
+# architectures (a user's SwinIR, say) get a deliberately larger guess. ncnn runs x4plus in 13.0 kB at
+# 256² (its head in strips, editor.infer.ncnn_runtime), so the CPU tiles (~272²) keep this budget.
 _BYTES_PER_INPUT_PX = {"ESRGAN": 14_000, "SRGAN": 12_500, "Compact": 1_000}
 _DEFAULT_BYTES_PER_PX = 32_000
 # Whole-output buffers: run_tiled's float64 accumulator (24 B/px for RGB) and weights (8) and its
@@ -77,7 +85,10 @@ def default_overlap(model: Any) -> int:
     than any affordable overlap, but its influence fades within a few dozen pixels (bench: seams).
     """
     if _arch_id(model) == "Compact":
-        num_conv = int(getattr(model.model, "num_conv", 16))
+        num_conv = getattr(model, "num_conv", None)  # an ncnn net counts its own
+        if num_conv is None:
+            num_conv = getattr(getattr(model, "model", None), "num_conv", 16)
+        num_conv = int(num_conv)
         return int(math.ceil(4 * (num_conv + 2) / 8) * 8)
     return 32
 
@@ -152,6 +163,8 @@ def choose_tile(h: int, w: int, model: Any, device: str) -> int:
 
 class _Runner:
     """Calls the model on one float32 H×W×3 tile and returns float32 (H·s)×(W·s)×3."""
+
+    backend = "torch"
 
     def __init__(self, model: Any, device: str, half: bool) -> None:
         import torch
@@ -258,7 +271,10 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     w = rgb.shape[1]
 
     progress(Progress(0.0, "Loading model"))
-    model = ctx.load_model(request.model_id)
+    # On the CPU a model converted from ncnn files runs in ncnn (faster there, editor.infer.ncnn_runtime);
+    # the net describes itself, so the torch model is only loaded when torch runs it.
+    net = ctx.load_ncnn(request.model_id) if ctx.device == "cpu" and ctx.load_ncnn is not None else None
+    model = net if net is not None else ctx.load_model(request.model_id)
     cancel.check()
     if getattr(model, "input_channels", 3) != 3 or getattr(model, "output_channels", 3) != 3:
         raise InferenceError(f"Model '{request.model_id}' is not an RGB upscaler "
@@ -268,7 +284,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     from editor.infer.device import use_half
 
     half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
-    runner = _Runner(model, ctx.device, half)
+    runner = net if net is not None else _Runner(model, ctx.device, half)
     multiple = int(getattr(getattr(model, "size_requirements", None), "multiple_of", 1) or 1)
     model_alpha = alpha is not None and alpha_mode == "model" and not np.all(alpha == 1.0)
     hi = 0.45 if model_alpha else 0.9
@@ -277,7 +293,12 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         return run_tiled(img, runner, scale=p.model_scale, tile=p.tile, overlap=p.overlap, multiple=multiple,
                          progress=_with_eta(progress, lo, top, label), cancel=cancel, stage="Processing")
 
-    up = tiled(rgb, 0.0, hi, "Upscaling")
+    try:
+        up = tiled(rgb, 0.0, hi, "Upscaling")
+    except NcnnRunError as exc:  # the torch model computes the same thing: finish the job with it
+        log.warning("%s; upscaling in torch instead", exc)
+        runner = _Runner(ctx.load_model(request.model_id), ctx.device, half)
+        up = tiled(rgb, 0.0, hi, "Upscaling")
     cancel.check()
     out = lanczos_resize(up, p.out_h, p.out_w)
     del up
@@ -305,6 +326,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         "overlap": p.overlap,
         "device": ctx.device,
         "half": half,
+        "backend": runner.backend,
         "alpha": alpha_mode if alpha is not None else None,
         "seconds": round(time.monotonic() - start, 3),
     }
