@@ -169,10 +169,10 @@ def test_members_over_the_size_limits_are_refused(
 ) -> None:
     import editor.infer.convert.torchscript as ts
 
-    monkeypatch.setattr(ts, "MAX_PICKLE_BYTES", 64)
-    with pytest.raises(TorchScriptError, match="too large"):
-        read_state_dict(template)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:  # not undo(): that also brings back the user's own folders
+        patched.setattr(ts, "MAX_PICKLE_BYTES", 64)
+        with pytest.raises(TorchScriptError, match="too large"):
+            read_state_dict(template)
     monkeypatch.setattr(ts, "MAX_TOTAL_BYTES", 1000)
     with pytest.raises(TorchScriptError, match="too large"):
         read_state_dict(template)
