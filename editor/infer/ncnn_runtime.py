@@ -1,9 +1,10 @@
-"""ncnn as the CPU runtime for models that came from ncnn files (the Real-ESRGAN family).
+"""ncnn as a CPU runtime for models that came from ncnn files (the Real-ESRGAN family).
 
-Why: on the CPU, ncnn runs Real-ESRGAN x4plus faster than torch does on the same threads (torch with
-oneDNN and channels_last reached 0.87× ncnn's speed; `torch.compile` took 41 s to compile, more than a
-whole one-off 256² upscale, and 12 s even from its disk cache; bf16 lost precision for no speed) — see
-tests/bench/bench_superres.py, speed and bar.
+Why: on some CPUs ncnn runs Real-ESRGAN x4plus faster than torch does on the same threads (torch with
+oneDNN and channels_last reached 0.87× ncnn's speed where issue 19 was measured; `torch.compile` took
+41 s to compile, more than a whole one-off 256² upscale, and 12 s even from its disk cache; bf16 lost
+precision for no speed) — see tests/bench/bench_superres.py, speed and bar. On others torch is faster,
+so which one runs is measured per machine (`editor.infer.cpu_runtime`, at set-up).
 The store keeps and verifies the very .param/.bin the converted safetensors were made from, so ncnn
 runs the same weights. torch stays the runtime on GPUs, for every other model, and whenever the
 `ncnn` module is missing or refuses the files (the reason is logged and the job goes on in torch).
@@ -134,12 +135,19 @@ class NcnnNet:
         return result
 
 
-def load_ncnn_net(store: Any, model_id: str, threads: int) -> NcnnNet | None:
+def load_ncnn_net(store: Any, model_id: str, threads: int, *, measured: bool = True) -> NcnnNet | None:
     """The model's ncnn net on `threads` CPU threads, or None (reason logged) when it has no ncnn form,
+    torch was measured faster on this CPU (`measured`: heed that record, `editor.infer.cpu_runtime`),
     the runtime is not installed, or ncnn refuses the files. The store verifies the files first."""
     manifest = store.manifest(model_id)
     if ncnn_sources(manifest, {f.name: Path(f.name) for f in manifest.files}) is None:
         return None  # decided from the manifest alone: no hashing for models that have no ncnn form
+    if measured:
+        from editor.infer.cpu_runtime import preferred
+
+        if preferred(model_id, threads) == "torch":
+            log.info("%s runs in torch: measured faster than ncnn here on %d threads", model_id, threads)
+            return None
     sources = ncnn_sources(manifest, store.source_files(model_id))
     if sources is None:
         return None

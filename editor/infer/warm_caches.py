@@ -2,8 +2,9 @@
 
 What the set-up script and the installer build call (`lucid warm-caches`, or `warm_caches()`): it
 compiles PatchMatch's kernels by filling a tiny hole and pymatting's by running each matting engine
-on a tiny problem, all into the per-user cache folder the app reads (`editor.infer.numba_cache`).
-Cheap when the caches are already there (a second or two: loading, not compiling).
+on a tiny problem, all into the per-user cache folder the app reads (`editor.infer.numba_cache`);
+and for each installed upscaler that can run in ncnn it measures whether torch or ncnn is faster on
+this CPU (`editor.infer.cpu_runtime`). Cheap when all that is there already (a second or two).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from editor.infer.numba_cache import configure_numba_cache
 
-PARTS = ("inpaint", "matting")
+PARTS = ("inpaint", "matting", "upscale")
 
 
 def warm_inpaint() -> None:
@@ -35,10 +36,24 @@ def warm_matting() -> None:
     warm_up()
 
 
+def choose_upscale_runtimes() -> None:
+    """Measure torch against ncnn for every installed ncnn-sourced model, on the worker's thread count."""
+    from editor.infer.cpu_runtime import calibrate
+    from editor.infer.device import default_cpu_threads
+    from editor.infer.ncnn_runtime import NCNN_KIND
+    from editor.infer.store import ModelStatus, ModelStore
+
+    store = ModelStore()
+    for info in store.list():
+        convert = getattr(info.manifest, "convert", None)
+        if info.status is ModelStatus.INSTALLED and getattr(convert, "kind", None) == NCNN_KIND:
+            calibrate(store, info.manifest.id, default_cpu_threads())
+
+
 def warm_caches(parts: tuple[str, ...] = PARTS) -> dict[str, float]:
     """Compile (or load) the kernels of each part; seconds per part. Safe to run again."""
     configure_numba_cache()
-    steps = {"inpaint": warm_inpaint, "matting": warm_matting}
+    steps = {"inpaint": warm_inpaint, "matting": warm_matting, "upscale": choose_upscale_runtimes}
     timings: dict[str, float] = {}
     for part in parts:
         t0 = time.perf_counter()

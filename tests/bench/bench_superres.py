@@ -32,6 +32,7 @@ import torch  # noqa: E402
 
 from editor.core.metrics import luma_psnr, luma_ssim, psnr  # noqa: E402
 from editor.infer.api import CancelToken, Request, TaskContext, no_progress  # noqa: E402
+from editor.infer.cpu_runtime import best_seconds  # noqa: E402
 from editor.infer.safe_load import load_model  # noqa: E402
 from editor.infer.store import ModelStore  # noqa: E402
 from editor.infer.tasks.superres import run as superres  # noqa: E402
@@ -109,15 +110,6 @@ def torch_fn(desc, channels_last: bool = False):
     return call
 
 
-def best_of(fn, x, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(x)
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 class Models:
     def __init__(self) -> None:
         self.store = ModelStore()
@@ -157,11 +149,11 @@ def section_speed(m: Models) -> None:
             if model_id in NCNN_STEM:  # SRGAN has no ncnn form: torch layouts only
                 ref = m.ncnn(model_id, threads)
                 ref(x[:32, :32])  # warm-up
-                t_ncnn = best_of(ref, x, repeats)
+                t_ncnn = best_seconds(ref, x, repeats, warm=False)
             for cl in (False, True):
                 fn = torch_fn(desc, channels_last=cl)
                 fn(x[:32, :32])
-                t = best_of(fn, x, repeats)
+                t = best_seconds(fn, x, repeats, warm=False)
                 rows.append([model_id, threads, "channels_last" if cl else "contiguous", f"{t:.2f}",
                              f"{t_ncnn:.2f}", f"{t_ncnn / t:.2f}"])
     table("Speed: 256² → 1024², CPU, best of N (ratio > 1: torch faster than ncnn)",
@@ -215,8 +207,10 @@ def section_bar(m: Models, repeats: int = 5) -> None:
     """Issue 19's bar: `lucid upscale --model realesrgan-x4plus` on a 256² crop, end to end as a process,
     against the ncnn package alone doing the same (read PNG, run fp32, write PNG) on the same crop and
     threads; alternated, best of N, wall and CPU time. Also each one's network time (lucid: the task's
-    own `seconds`; ncnn: the extract call). ncnn's defaults wrote the same 8-bit file as fp32 on this
-    CPU (120 dB) at the same speed (1.04×, load 5-6), so the bar compares with fp32."""
+    own `seconds`; ncnn: the extract call). Lucid runs whichever runtime `lucid warm-caches` measured
+    faster on this CPU (editor.infer.cpu_runtime; printed per sample). ncnn's defaults wrote the same
+    8-bit file as fp32 on this CPU (120 dB) at the same speed (1.04×, load 5-6), so the bar compares
+    with fp32."""
     from editor.infer.device import default_cpu_threads
 
     threads = default_cpu_threads()  # what `lucid upscale` hands to ncnn (and would give torch)
@@ -238,12 +232,13 @@ def section_bar(m: Models, repeats: int = 5) -> None:
             for key in (("lucid", "ncnn") if i % 2 == 0 else ("ncnn", "lucid")):
                 wall, cpu, out = _timed_process(cmds[key])
                 if key == "lucid":
-                    assert "in ncnn" in out, f"lucid did not run ncnn: {out}"
+                    backend = re.search(r"realesrgan-x4plus in (\w+)", out).group(1)
                     net = float(re.search(r"([\d.]+) s\)", out).group(1))
                 else:
                     net = float(out.strip().splitlines()[-1])
                 samples[key].append((wall, cpu, net))
-                print(f"  {key}: wall {wall:.2f} s, CPU {cpu:.2f} s, network {net:.2f} s", flush=True)
+                who = f"lucid ({backend})" if key == "lucid" else key
+                print(f"  {who}: wall {wall:.2f} s, CPU {cpu:.2f} s, network {net:.2f} s", flush=True)
         loads.append(os.getloadavg()[0])
         best = {k: [min(s[j] for s in v) for j in range(3)] for k, v in samples.items()}
         ref_img = rgb01(outs["ncnn"])

@@ -86,10 +86,10 @@ def test_worker_runs_ncnn_on_cpu_as_exact_as_torch_and_direct_ncnn(store, shared
     assert info["backend"] == "ncnn" and info["device"] == "cpu" and not info["half"]
     assert ours.shape == (160, 224, 3) and ours.dtype == np.float32
 
-    monkeypatch.setitem(sys.modules, "ncnn", None)  # import ncnn now raises ImportError
-    torch_out, torch_info = _service_run(store, rgb)
+    with monkeypatch.context() as patched:  # not undo(): that also brings back the user's own folders
+        patched.setitem(sys.modules, "ncnn", None)  # import ncnn now raises ImportError
+        torch_out, torch_info = _service_run(store, rgb)
     assert torch_info["backend"] == "torch"
-    monkeypatch.undo()
 
     direct = _direct_ncnn(store, rgb)
     assert not _fidelity_problem(ours, torch_out, "ncnn path vs torch path")
@@ -155,12 +155,11 @@ def test_runtime_that_refuses_the_files_or_a_tile_hands_over_to_torch(store, mon
     def refuse(*_a, **_k):
         raise RuntimeError("simulated load failure")
 
-    monkeypatch.setattr(NcnnNet, "__init__", refuse)
-    with caplog.at_level(logging.WARNING):
+    with monkeypatch.context() as patched, caplog.at_level(logging.WARNING):  # not undo(): that would
+        patched.setattr(NcnnNet, "__init__", refuse)  # also bring back the user's own cache folder
         loaded_bad = run(_request(store, image, ncnn=True), no_progress, CancelToken())
     assert loaded_bad.info["backend"] == "torch" and np.array_equal(loaded_bad.image, old.image)
     assert "simulated load failure" in caplog.text
-    monkeypatch.undo()
 
     def fail(tile: np.ndarray) -> np.ndarray:
         raise NcnnRunError("simulated extract failure")

@@ -1,4 +1,5 @@
-"""`lucid warm-caches`: compile PatchMatch's and pymatting's numba kernels into the user cache now."""
+"""`lucid warm-caches`: compile PatchMatch's and pymatting's numba kernels into the user cache now, and
+measure which CPU runtime (torch or ncnn) upscales faster here."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "warm-caches", help="compile the numba kernels ahead of time (set-up and installer builds run it)")
-    parser.add_argument("--only", choices=["inpaint", "matting"], action="append",
+        "warm-caches", help="compile the numba kernels ahead of time and measure the faster CPU upscaling "
+                            "runtime (set-up and installer builds run it)")
+    parser.add_argument("--only", choices=["inpaint", "matting", "upscale"], action="append",
                         help="warm only this part (repeatable); default: all")
     parser.set_defaults(func=run)
 

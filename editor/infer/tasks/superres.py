@@ -10,9 +10,9 @@ Why it is shaped this way:
 - Alpha is not an image the networks were trained on: by default it gets a smooth, antialiased
   resize (bicubic up, Lanczos down — never nearest); `alpha="model"` runs it through the network as
   gray instead, sharper on hard cut-outs but twice the work.
-- On the CPU a model converted from ncnn files runs in ncnn (`ctx.load_ncnn`), which is faster there than
-  torch on the same threads; torch runs everything else, and takes over if ncnn is missing or fails.
-  The result's info says which ("backend").
+- On the CPU a model converted from ncnn files runs in ncnn (`ctx.load_ncnn`) unless torch was measured
+  faster on this CPU (`editor.infer.cpu_runtime`); torch runs everything else, and takes over if ncnn
+  is missing or fails. The result's info says which ("backend").
 - Pixels stay float32 from input to output, so 16-bit sources keep their precision; the caller
   quantises at the file boundary.
 """
@@ -161,7 +161,7 @@ def choose_tile(h: int, w: int, model: Any, device: str) -> int:
     return max(64, min(side, whole))
 
 
-class _Runner:
+class TorchRunner:
     """Calls the model on one float32 H×W×3 tile and returns float32 (H·s)×(W·s)×3."""
 
     backend = "torch"
@@ -271,8 +271,8 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     w = rgb.shape[1]
 
     progress(Progress(0.0, "Loading model"))
-    # On the CPU a model converted from ncnn files runs in ncnn (faster there, editor.infer.ncnn_runtime);
-    # the net describes itself, so the torch model is only loaded when torch runs it.
+    # On the CPU a model converted from ncnn files may run in ncnn (whichever was measured faster here,
+    # editor.infer.cpu_runtime); the net describes itself, so the torch model loads only when torch runs.
     net = ctx.load_ncnn(request.model_id) if ctx.device == "cpu" and ctx.load_ncnn is not None else None
     model = net if net is not None else ctx.load_model(request.model_id)
     cancel.check()
@@ -284,7 +284,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     from editor.infer.device import use_half
 
     half = bool(ctx.half or use_half(ctx.device, model)) and bool(getattr(model, "supports_half", False))
-    runner = net if net is not None else _Runner(model, ctx.device, half)
+    runner = net if net is not None else TorchRunner(model, ctx.device, half)
     multiple = int(getattr(getattr(model, "size_requirements", None), "multiple_of", 1) or 1)
     model_alpha = alpha is not None and alpha_mode == "model" and not np.all(alpha == 1.0)
     hi = 0.45 if model_alpha else 0.9
@@ -297,7 +297,7 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
         up = tiled(rgb, 0.0, hi, "Upscaling")
     except NcnnRunError as exc:  # the torch model computes the same thing: finish the job with it
         log.warning("%s; upscaling in torch instead", exc)
-        runner = _Runner(ctx.load_model(request.model_id), ctx.device, half)
+        runner = TorchRunner(ctx.load_model(request.model_id), ctx.device, half)
         up = tiled(rgb, 0.0, hi, "Upscaling")
     cancel.check()
     out = lanczos_resize(up, p.out_h, p.out_w)
