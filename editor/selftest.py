@@ -329,8 +329,9 @@ def step_upscale(st: _State) -> str:
 
 
 def step_ncnn(st: _State) -> str:
-    """The ncnn runtime (the CPU backend of Real-ESRGAN models) and its native library load; without it
-    upscaling still works, in torch, but slower, so a build that lost it must say so."""
+    """The ncnn runtime (a CPU backend of Real-ESRGAN models, used where it was measured faster than
+    torch) and its native library load; without it upscaling still works, in torch, so a build that
+    lost it must say so rather than quietly run slower where ncnn was the faster."""
     import ncnn
 
     net = ncnn.Net()

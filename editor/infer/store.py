@@ -249,10 +249,9 @@ class ModelStore:
                 return f"{spec.name} has the wrong checksum"
         return ""
 
-    def _converted_problem(self, m: Manifest, loadable: Path, present: dict[str, tuple[Path | None, bool]],
-                           *, verify: bool) -> str:
-        """Why a converted file cannot be trusted: a source gone or wrong, no record, or a mismatch
-        with the sha256 recorded when it was converted ("" when it is fine)."""
+    def _sources_problem(self, m: Manifest, present: dict[str, tuple[Path | None, bool]], *,
+                         verify: bool) -> str:
+        """Why the manifest's source files cannot be trusted: one missing or wrong ("" when all are fine)."""
         for spec in m.files:
             source = present[spec.name][0]
             if source is None:
@@ -260,6 +259,15 @@ class ModelStore:
             problem = self._file_problem(source, spec, verify=verify)
             if problem:
                 return problem
+        return ""
+
+    def _converted_problem(self, m: Manifest, loadable: Path, present: dict[str, tuple[Path | None, bool]],
+                           *, verify: bool) -> str:
+        """Why a converted file cannot be trusted: a source gone or wrong, no record, or a mismatch
+        with the sha256 recorded when it was converted ("" when it is fine)."""
+        problem = self._sources_problem(m, present, verify=verify)
+        if problem:
+            return problem
         expected = converted.recorded_sha256(loadable, {f.name: f.sha256 for f in m.files})
         if expected is None:
             return f"{loadable.name} has no checksum recorded at conversion"
@@ -330,16 +338,11 @@ class ModelStore:
         The converted file is not hashed: that runtime never reads it. Raises `ModelNotInstalled`."""
         info = self.get(model_id)
         if info.status is ModelStatus.INSTALLED:
-            files = {}
-            for spec in info.manifest.files:
-                found = self._locate(model_id, spec.name)[0]
-                problem = self._file_problem(found, spec, verify=True) if found is not None else "missing"
-                if problem:
-                    info = replace(info, status=ModelStatus.CORRUPT, problem=problem)
-                    break
-                files[spec.name] = found
-            else:
-                return files
+            present = {f.name: self._locate(model_id, f.name) for f in info.manifest.files}
+            problem = self._sources_problem(info.manifest, present, verify=True)
+            if not problem:
+                return {name: found for name, (found, _bundled) in present.items() if found is not None}
+            info = replace(info, status=ModelStatus.CORRUPT, problem=problem)
         raise ModelNotInstalled(model_id, info.not_installed_message(), detail=info.problem or None)
 
     def _reconvert(self, info: ModelInfo) -> ModelInfo:

@@ -37,16 +37,15 @@ def warm_matting() -> None:
 
 
 def choose_upscale_runtimes() -> None:
-    """Measure torch against ncnn for every installed ncnn-sourced model, on the worker's thread count."""
+    """Measure torch against ncnn for every installed model that has an ncnn form (`calibrate` passes
+    over the others, from their manifest alone), on the worker's thread count."""
     from editor.infer.cpu_runtime import calibrate
     from editor.infer.device import default_cpu_threads
-    from editor.infer.ncnn_runtime import NCNN_KIND
     from editor.infer.store import ModelStatus, ModelStore
 
     store = ModelStore()
     for info in store.list():
-        convert = getattr(info.manifest, "convert", None)
-        if info.status is ModelStatus.INSTALLED and getattr(convert, "kind", None) == NCNN_KIND:
+        if info.status is ModelStatus.INSTALLED:
             calibrate(store, info.manifest.id, default_cpu_threads())
 
 
