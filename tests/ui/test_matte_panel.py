@@ -111,6 +111,19 @@ def test_trimap_from_selection_band_and_band_slider(env, qtbot) -> None:
     qtbot.waitUntil(lambda: int((panel.trimap(doc).codes == UNKNOWN).sum()) > narrow, timeout=3000)
 
 
+def test_band_slider_shows_each_photos_automatic_band_until_the_user_moves_it(env, qtbot) -> None:
+    panel, window = env.panel, env.window
+    wide = photo_doc(np.zeros((1000, 3000, 3), np.float32), "wide")
+    window.add_document(wide)  # the current document: the slider shows its band at once
+    assert panel.band.value() == 30  # 1 % of the longer side
+    panel.band.setValue(7)
+    qtbot.waitUntil(lambda: panel._user_bands.get(wide) == 7, timeout=3000)  # debounced
+    window.tabs.setCurrentWidget(window.tab_for(env.doc))
+    assert panel.band.value() == max(2, round(0.01 * max(env.doc.width, env.doc.height)))
+    window.tabs.setCurrentWidget(window.tab_for(wide))
+    assert panel.band.value() == 7  # the user's choice for that photo is kept
+
+
 def test_cut_out_makes_a_result_layer_with_alpha_and_recipe_and_undo_removes_it(env, qapp, matting_warm):
     panel, doc = env.panel, env.doc
     photo = doc.layers[0]

@@ -339,7 +339,6 @@ class MattePanel(QWidget):
         self.trimap(doc).set_from_task_trimap(trimap_from_mask(mask, self.band.value()))
         return True
 
-    @qdebounced(timeout=150)
     def _show_band(self, doc: Document) -> None:
         """The slider shows this photo's band: the user's choice, else 1 % of the longer side (what the
         one-click cut-out uses by default), so what it says is what the next cut-out will do."""
@@ -347,6 +346,7 @@ class MattePanel(QWidget):
         with QSignalBlocker(self.band):
             self.band.setValue(self._user_bands.get(doc, auto))
 
+    @qdebounced(timeout=150)
     def _band_moved(self, *_: Any) -> None:
         """Dragging the band slider rebuilds a trimap that came from the selection (not a painted one)."""
         doc = self._doc()
