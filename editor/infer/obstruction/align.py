@@ -370,7 +370,6 @@ def align_burst(
     thin: bool = True,
     ignore: np.ndarray | None = None,
     homographies: list[np.ndarray] | None = None,
-    periodic: bool = False,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     span: tuple[float, float] = (0.0, 1.0),
@@ -379,8 +378,7 @@ def align_burst(
 
     `ignore` (N×H×W in reference coordinates, 1 = obstruction) lets a second pass keep known
     obstruction pixels out of the flow, reusing the first pass's `homographies`. `thin` says the
-    obstruction is made of thin structures (fences, wires, drops) that alignment should filter out;
-    `periodic` that regular patterns must not decide the motion (see `estimate_homography`).
+    obstruction is made of thin structures (fences, wires, drops) that alignment should filter out.
     Progress is reported inside `span` of the job.
     """
     n, h, w, _ = frames.shape
@@ -403,7 +401,7 @@ def align_burst(
         hom = (
             homographies[k]
             if homographies is not None
-            else estimate_homography(ref_gray, gray8(frames[k]), thin=thin, periodic=periodic)
+            else estimate_homography(ref_gray, gray8(frames[k]), thin=thin)
         )
         homs.append(hom)
         flow = np.zeros((h, w, 2), np.float32)
