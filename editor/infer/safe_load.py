@@ -109,6 +109,7 @@ class ArchEntry:
     output_channels: int = 3
     supports_half: bool = False
     multiple_of: int = 1
+    task: str | None = None  # Lucid's task, where spandrel's purposes have no word for it ("salient")
 
 
 _ARCHS: dict[str, ArchEntry] = {}
@@ -127,16 +128,25 @@ def register_arch(
     output_channels: int = 3,
     supports_half: bool = False,
     multiple_of: int = 1,
+    task: str | None = None,
 ) -> None:
     """Teach `load_model` an architecture spandrel lacks (call at import of `editor.infer.archs.X`).
 
     `detect(state_dict)` says whether the keys/shapes are this architecture; `build(state_dict)`
     returns an `nn.Module` with matching hyperparameters (the descriptor loads the weights strictly)
-    or a ready spandrel descriptor. `purpose` is a spandrel purpose ("SR", "Restoration", ...).
+    or a ready spandrel descriptor. `purpose` is a spandrel purpose ("SR", "Restoration", ...);
+    `task` is Lucid's task for a file of it imported without a manifest, where no purpose fits.
     """
     _ARCHS[name] = ArchEntry(
-        name, detect, build, purpose, scale, input_channels, output_channels, supports_half, multiple_of
+        name, detect, build, purpose, scale, input_channels, output_channels, supports_half, multiple_of, task
     )
+
+
+def arch_task(name: str) -> str | None:
+    """Lucid's task for one of our own architectures, if it named one (`register_arch(task=...)`)."""
+    _import_archs()
+    entry = _ARCHS.get(name)
+    return entry.task if entry is not None else None
 
 
 def registered_archs() -> list[str]:

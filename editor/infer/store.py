@@ -523,10 +523,11 @@ class ModelStore:
         return self._info(m)
 
     def _import_user_model(self, src: Path, sha: str, manifests: dict[str, Manifest]) -> ModelInfo:
-        from editor.infer.safe_load import load_model
+        from editor.infer.safe_load import arch_task, load_model
 
         desc = load_model(src)  # safe loader; raises InferenceError if unknown or unsafe
         purpose = str(getattr(desc, "purpose", "SR"))
+        task = arch_task(desc.architecture.name) or _PURPOSE_TASK.get(purpose, purpose.lower())
         base = f"user-{_slug(src.stem)}"
         mid, n = base, 2
         while mid in manifests and not any(f.sha256 == sha for f in manifests[mid].files):
@@ -535,7 +536,7 @@ class ModelStore:
         m = Manifest(
             id=mid,
             name=f"{src.stem} (imported)",
-            task=_PURPOSE_TASK.get(purpose, purpose.lower()),
+            task=task,
             architecture=desc.architecture.name,
             code_license="unknown",
             weights_license="unknown",

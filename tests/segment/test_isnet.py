@@ -285,3 +285,22 @@ def test_auto_subject_prefers_isnet_when_installed(tmp_path: Path, capsys) -> No
     assert main(["segment", str(image), "--subject", "auto", "--device", "cpu", "-o", str(out)]) == 0
     assert f"({MODEL_ID}," in capsys.readouterr().err
     assert Image.open(out).size == (64, 48)
+
+
+@pytest.mark.parametrize("arch", ["U2Net", "ISNet"])
+def test_an_unknown_salient_weights_file_is_imported_as_a_subject_model(tmp_path: Path, arch: str) -> None:
+    """Import file… with a U²-Net or IS-Net state dict that no manifest knows files it under "salient"
+    (spandrel's purposes have no word for it; it used to become "restore", a tool that cannot run it),
+    licence unknown, so "auto" never picks it on its own."""
+    from safetensors.torch import save_file
+
+    from editor.infer.subject import subject_model
+
+    net = U2Net(u2netp_widths()) if arch == "U2Net" else random_isnet(seed=3, widths=narrow_widths())
+    src = tmp_path / f"my {arch}.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(src))
+    store = ModelStore(tmp_path / "models")
+    info = store.import_file(src)
+    assert info.installed and info.manifest.architecture == arch
+    assert info.task == "salient", info.task
+    assert not info.manifest.commercial_use and subject_model(store, "auto") != info.id

@@ -95,7 +95,7 @@ def build(state: StateDict) -> ISNetDIS:
 def _register() -> None:
     from editor.infer.safe_load import register_arch
 
-    register_arch("ISNet", detect, build, purpose="Restoration", scale=1, input_channels=3, output_channels=1)
+    register_arch("ISNet", detect, build, purpose="Restoration", output_channels=1, task="salient")
 
 
 _register()

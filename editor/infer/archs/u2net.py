@@ -211,7 +211,7 @@ def load_strict(model: nn.Module, state: StateDict) -> None:
 def _register() -> None:
     from editor.infer.safe_load import register_arch
 
-    register_arch("U2Net", detect, build, purpose="Restoration", scale=1, input_channels=3, output_channels=1)
+    register_arch("U2Net", detect, build, purpose="Restoration", output_channels=1, task="salient")
 
 
 _register()
