@@ -38,9 +38,11 @@ from synth import bricks, fence_burst, grid_burst, reflection_burst, stripes, te
 
 from editor.core.metrics import psnr, ssim  # noqa: E402
 from editor.core.pixels import to_float  # noqa: E402
-from editor.infer.obstruction import remove_obstruction  # noqa: E402
+from editor.infer.obstruction import composite, pipeline, remove_obstruction  # noqa: E402
 from editor.infer.obstruction.align import align_burst  # noqa: E402
 from editor.io.images import load_image  # noqa: E402
+
+_steps = {"REGISTER": pipeline, "RESIDUAL_PASSES": composite}  # module holding each round-3 switch
 
 DATA = REPO.parent / "shared" / "data"
 PHOTOS = [
@@ -228,12 +230,25 @@ def hard(w: int, h: int, cases: list[Case], label: str) -> None:
 
 
 def timing() -> None:
+    """Seconds per 1 MP burst; the fence path also without the round-3 steps (sub-pixel registration
+    and per-frame cover off: the round-2 method), side by side in the same run, twice each."""
     w, h = 1152, 864
     for kind in ("fence", "reflection"):
         b = make_burst(kind, 0, w, h)
-        t0 = time.perf_counter()
-        remove_obstruction(b.frames, kind=kind, reference=b.reference)
-        print(f"time, 5 frames of {w}×{h} ({w * h / 1e6:.2f} MP), {kind}: {time.perf_counter() - t0:.1f} s")
+        variants = [("", {})]
+        if kind == "fence":
+            variants = [(" (round-2 path)", {"REGISTER": False, "RESIDUAL_PASSES": 0}), ("", {})] * 2
+        for label, off in variants:
+            saved = {k: getattr(_steps[k], k) for k in off}
+            for k, v in off.items():
+                setattr(_steps[k], k, v)
+            t0 = time.perf_counter()
+            remove_obstruction(b.frames, kind=kind, reference=b.reference)
+            secs = time.perf_counter() - t0
+            for k, v in saved.items():
+                setattr(_steps[k], k, v)
+            mp = w * h / 1e6
+            print(f"time, 5 frames of {w}×{h} ({mp:.2f} MP), {kind}{label}: {secs:.1f} s", flush=True)
 
 
 def _fit(img: np.ndarray, side: int) -> np.ndarray:

@@ -96,10 +96,10 @@ def candidate_motions(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.n
     return _distinct(out, w, h)
 
 
-def _channel_max(d: np.ndarray) -> np.ndarray:
+def channel_max(d: np.ndarray) -> np.ndarray:
     """Max over the last axis, written out: numpy's reduce over a short last axis is several times slower."""
     out = d[..., 0]
-    for c in range(1, d.shape[2]):
+    for c in range(1, d.shape[-1]):
         out = np.maximum(out, d[..., c])
     return out
 
@@ -116,14 +116,14 @@ def misfit(ref: np.ndarray, frame: np.ndarray, hom: np.ndarray, slack: int = 0, 
     ).reshape(h, w, -1)
     ref = ref.reshape(h, w, -1)[::step, ::step]
     if not slack:
-        return _channel_max(np.abs(moved[::step, ::step] - ref))
+        return channel_max(np.abs(moved[::step, ::step] - ref))
     pad = cv2.copyMakeBorder(moved, slack, slack, slack, slack, cv2.BORDER_REPLICATE).reshape(
         h + 2 * slack, w + 2 * slack, -1
     )
     best = None
     for dy in range(2 * slack + 1):
         for dx in range(2 * slack + 1):
-            d = _channel_max(np.abs(pad[dy : dy + h : step, dx : dx + w : step] - ref))
+            d = channel_max(np.abs(pad[dy : dy + h : step, dx : dx + w : step] - ref))
             best = d if best is None else np.fmin(best, d)
     return np.where(np.isnan(moved[::step, ::step, 0]), np.nan, best)
 

@@ -1,0 +1,59 @@
+"""Sub-pixel background registration and the composite's per-frame cover (issue 17, round 3).
+
+A diamond fence over a textured background with its own 45° stripes: the registration must recover
+the background's motion from 4 px off to a fraction of a pixel, and only because both images'
+fences are left out (with the fence kept in, it follows the fence or slides along the stripes).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from synth import grid_burst, stripes, texture
+
+from editor.core.metrics import psnr
+from editor.infer.obstruction import remove_obstruction
+from editor.infer.obstruction.register import _gray, robust_search
+
+W, H, M = 200, 160, 24
+OFF = np.array([[1.004, 0.003, 2.37], [-0.002, 0.997, -1.61], [1e-5, 0, 1]])  # ~4 px off, not a pure shift
+
+
+def _burst(seed: int):
+    canvas = texture(H + 2 * M, W + 2 * M, seed) * stripes(H + 2 * M, W + 2 * M, 9, 45)
+    return grid_burst(canvas, M, pitch=20, thickness=4, angle=30, pattern="diamond", bg_motion=8, seed=seed)
+
+
+def _error(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest displacement between two homographies over the image's interior."""
+    ys, xs = np.mgrid[16 : H - 16 : 8, 16 : W - 16 : 8]
+    p = np.float32(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(-1, 1, 2)
+    d = cv2.perspectiveTransform(p, a) - cv2.perspectiveTransform(p, b)
+    return float(np.linalg.norm(d, axis=-1).max())
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_registration_recovers_the_background_motion_behind_a_fence(seed):
+    b = _burst(seed)
+    k, true = 0, b.homographies[0]
+    start = OFF @ true
+    clear = b.alpha < 0.05  # the reference's background
+    cover = cv2.warpPerspective(b.alpha, b.obstruction_homographies[k], (W, H))  # the frame's fence
+    cover = cv2.dilate((cover > 0.05).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    ref, frame = _gray(b.frames[b.reference]), _gray(b.frames[k])
+    assert _error(start, true) > 3.5
+    assert _error(robust_search(ref, frame, start, clear, cover), true) < 0.3
+    # The same search with the fences kept in ends far off.
+    assert _error(robust_search(ref, frame, start, np.ones_like(clear)), true) > 1.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fence_over_stripes_gains_from_registration_and_per_frame_cover(seed):
+    """The whole fence path on the same kind of burst. Measured before these steps (seeds 1, 2):
+    +7.4 / +7.9 dB; registration alone +8.6 / +6.0; per-frame cover alone +11.0 / +12.1; both
+    +14.1 / +13.3 (the reference frame unchanged: +0)."""
+    b = _burst(seed)
+    out = remove_obstruction(b.frames, kind="fence")
+    gain = psnr(out.background, b.background, border=8) - psnr(b.frames[b.reference], b.background, border=8)
+    assert gain > 12.5
