@@ -169,6 +169,12 @@ DEV = [
     Case("diamond", P15, 28, 6, 10, None, 20, seed=5),
     Case("diamond", P1, 20, 3, 45, "stripes 9@45", 8, seed=6),
     Case("diamond", P12, 24, 4, 30, "stripes 12@0", 20, seed=7),  # the zebra behind a diamond fence
+    # Added in round 3, same failure families as the held-out ones (thick grids over bricks, chain-link
+    # and diamonds over stripes, text), from the DEV photos with new seeds.
+    Case("chain", P15, 22, 3, 35, "stripes 10@110", 16, seed=8),
+    Case("square", BABY, 26, 7, 20, "bricks", 18, 1.0, seed=9),
+    Case("diamond", SINTEL, 26, 5, 60, "text", 14, seed=10),
+    Case("square", BUTTERFLY, 22, 6, 40, "stripes 8@30", 12, 1.5, seed=11),
 ]
 # HELD-OUT: photos, seeds, pitches and angles never used while tuning; run rarely (`--set held-out`).
 H4, H7, H9, H18 = (f"inpaint/migan/places2_512_object/images/{k}.png" for k in (4, 7, 9, 18))

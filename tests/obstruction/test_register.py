@@ -14,7 +14,7 @@ from synth import grid_burst, stripes, texture
 
 from editor.core.metrics import psnr
 from editor.infer.obstruction import remove_obstruction
-from editor.infer.obstruction.register import _gray, robust_search
+from editor.infer.obstruction.register import _gray, robust_search, wide_search
 
 W, H, M = 200, 160, 24
 OFF = np.array([[1.004, 0.003, 2.37], [-0.002, 0.997, -1.61], [1e-5, 0, 1]])  # ~4 px off, not a pure shift
@@ -39,13 +39,32 @@ def test_registration_recovers_the_background_motion_behind_a_fence(seed):
     k, true = 0, b.homographies[0]
     start = OFF @ true
     clear = b.alpha < 0.05  # the reference's background
-    cover = cv2.warpPerspective(b.alpha, b.obstruction_homographies[k], (W, H))  # the frame's fence
-    cover = cv2.dilate((cover > 0.05).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    cover = _cover(b, k)  # the frame's fence
     ref, frame = _gray(b.frames[b.reference]), _gray(b.frames[k])
     assert _error(start, true) > 3.5
     assert _error(robust_search(ref, frame, start, clear, cover), true) < 0.3
     # The same search with the fences kept in ends far off.
     assert _error(robust_search(ref, frame, start, np.ones_like(clear)), true) > 1.0
+
+
+def _cover(b, k: int) -> np.ndarray:
+    """Frame k's own fence (frame pixels), a pixel wider."""
+    cover = cv2.warpPerspective(b.alpha, b.obstruction_homographies[k], (W, H))
+    return cv2.dilate((cover > 0.05).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_wide_search_recovers_a_motion_many_pixels_off_behind_a_thick_grid(seed):
+    """A thick square grid (6 px of 20) hides a third of the texture; the layer search's motion
+    ~15 px off (an alias): the search near it stays 5–9 px off, the wide one must land < 0.3 px."""
+    canvas = texture(H + 2 * M, W + 2 * M, seed)
+    b = grid_burst(canvas, M, pitch=20, thickness=6, angle=20, bg_motion=8, seed=seed)
+    true = b.homographies[0]
+    start = np.array([[1, 0, 11.3], [0, 1, -9.6], [0, 0, 1]]) @ true
+    ref, frame, clear = _gray(b.frames[b.reference]), _gray(b.frames[0]), b.alpha < 0.05
+    assert _error(start, true) > 14
+    assert _error(robust_search(ref, frame, start, clear, _cover(b, 0)), true) > 3
+    assert _error(wide_search(ref, frame, start, clear, _cover(b, 0)), true) < 0.3
 
 
 @pytest.mark.parametrize("seed", [1, 2])

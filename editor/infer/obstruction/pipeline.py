@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, no_progress
 from editor.infer.obstruction.align import Alignment, align_burst
 from editor.infer.obstruction.burst import prepare_burst
-from editor.infer.obstruction.composite import background_alignment, compose_background, reference_clear
+from editor.infer.obstruction.composite import background_alignment, compose_background
 from editor.infer.obstruction.guess import guess_kind
 from editor.infer.obstruction.layered import estimate_layers
 from editor.infer.obstruction.layers import KINDS, Layers, noise_sigma
 from editor.infer.obstruction.refine import Refiner, refine_opaque, refine_reflection
-from editor.infer.obstruction.register import register_to_reference
+from editor.infer.obstruction.register import register_layers
 from editor.infer.obstruction.separate import separate_opaque, separate_reflection
 
 REGISTER = True  # frames registered to the reference's background at sub-pixel before composing
@@ -65,8 +64,7 @@ def remove_obstruction(
         if any(m is not None for m in motions.obstruction):
             progress(Progress(0.75, "Composing the background from the frames that see it"))
             if REGISTER:  # background motions to sub-pixel on the reference's background
-                homs = register_to_reference(burst, ref, motions, reference_clear(motions.mask))
-                motions = replace(motions, background=homs)
+                motions = register_layers(burst, ref, motions)
                 _check(cancel)
             al = background_alignment(burst, ref, motions)
             layers = compose_background(al, motions, sigma)

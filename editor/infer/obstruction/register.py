@@ -14,11 +14,14 @@ a template-side mask diverged before): a homography to a few tenths of a pixel.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from editor.infer.obstruction.align import resize_to
-from editor.infer.obstruction.layered import LayerMotions
+from editor.infer.obstruction.composite import reference_clear
+from editor.infer.obstruction.layered import LayerMotions, full_size_mask
 
 SIDE = 480  # registration works on copies no larger than this
 REACH = 6.0  # px (at SIDE): the shift grid's half-width; the layer search is rarely further off
@@ -26,6 +29,8 @@ TRUNCATE = 0.05  # a pixel's gray misfit counts at most this much: the frame's o
 ECC_ROUNDS = 3  # ECC on the pixels that fit, which are then judged again, and so on
 ECC_SLACK = 1.03  # ECC may raise the truncated misfit this much (its resampling bias), no more
 ECC_MOVE = 4.0  # px (at SIDE): ECC moving a corner further than this from the grid's shift diverged
+WIDE = 0.25  # scale of the wide search's copies
+REMASK = 1.0  # px (full size): a background motion moving further than this calls for a new mask
 MIN_PIXELS = 400  # clear reference pixels needed for a fit
 
 
@@ -129,28 +134,59 @@ def _fits(template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.nda
     return mask & (np.abs(moved - template) < TRUNCATE)
 
 
-def register_to_reference(
-    frames: np.ndarray, reference: int, motions: LayerMotions, clear_ref: np.ndarray
-) -> list[np.ndarray]:
-    """Every frame's background homography (reference pixel → frame pixel) refined to sub-pixel on the
-    reference's background (`clear_ref` > 0: the reference shows the background there), with the
-    frame's own obstruction (the reference's mask moved by the obstruction's motion) left out. The
-    reference keeps the identity; with too few clear pixels the motions are returned as they were."""
+def _down(img: np.ndarray, s: float) -> np.ndarray:
+    return cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+
+
+def wide_search(
+    template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.ndarray, cover: Cover
+) -> np.ndarray:
+    """`robust_search` on copies scaled by WIDE (reaching REACH / WIDE px), then at full scale: for a
+    layer search that took an alias or the obstruction's motion, many pixels off (thick grids)."""
+    s = WIDE
+    small_mask = _down(mask.astype(np.float32), s) > 0.99
+    small_cover = None if cover is None else (_down(cover, s) > 0.01).astype(np.float32)
+    if small_mask.sum() < MIN_PIXELS * s * s:
+        return hom
+    coarse = robust_search(_down(template, s), _down(image, s), _rescaled(hom, s), small_mask, small_cover)
+    return robust_search(template, image, _rescaled(coarse, 1 / s), mask, cover)
+
+
+def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -> LayerMotions:
+    """The layers with every frame's background homography (reference pixel → frame pixel) refined on
+    the reference's background, the frame's own obstruction (the reference's, moved by the obstruction's
+    motion) left out: near the layer search's motion (`robust_search`) and over a wide reach
+    (`wide_search`), whichever fits the clear pixels better. Where a motion moved by more than a pixel
+    the reference's obstruction mask is found again with it (it was judged against the wrong one)."""
     ref_small, s = resize_to(frames[reference], SIDE)
     tmpl = _gray(ref_small)
     size = tmpl.shape[::-1]
-    mask = cv2.resize((clear_ref > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    # The obstruction: the mask, and what the obstruction's motion explains in every frame (right
+    # even where the background's motion, which the mask was judged against, is wrong).
+    ob_mask = motions.mask
+    if motions.front is not None:
+        ob_mask = np.maximum(ob_mask, motions.front.astype(np.float32))
+    fence = cv2.dilate(cv2.resize(ob_mask, size, interpolation=cv2.INTER_AREA), np.ones((3, 3), np.uint8))
+    mask = cv2.resize((reference_clear(ob_mask)).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     mask = cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0
-    out = [hm.copy() for hm in motions.background]
+    homs = [hm.copy() for hm in motions.background]
     if mask.sum() < MIN_PIXELS:
-        return out
-    fence = cv2.resize(motions.mask, size, interpolation=cv2.INTER_AREA)
-    fence = cv2.dilate(fence, np.ones((3, 3), np.uint8))
+        return motions
+    h, w = frames.shape[1:3]
+    moved = 0.0
     for k in range(len(frames)):
-        if k == reference:
-            continue
         ob = motions.obstruction[k]
-        cover = None if ob is None else cv2.warpPerspective(fence, _rescaled(ob, s), size, borderValue=0.0)
+        if k == reference or ob is None:
+            continue
+        cover = cv2.warpPerspective(fence, _rescaled(ob, s), size, borderValue=0.0)
         img = _gray(resize_to(frames[k], SIDE)[0])
-        out[k] = _rescaled(robust_search(tmpl, img, _rescaled(out[k], s), mask, cover), 1 / s)
-    return out
+        start = _rescaled(homs[k], s)
+        near = robust_search(tmpl, img, start, mask, cover)
+        wide = wide_search(tmpl, img, start, mask, cover)
+        best = min((near, wide), key=lambda hm: robust_cost(tmpl, img, hm, mask, cover))
+        homs[k] = _rescaled(best, 1 / s)
+        moved = max(moved, _moved(homs[k], motions.background[k], w, h))
+    if moved <= REMASK:
+        return replace(motions, background=homs)
+    full_mask, front = full_size_mask(frames, reference, homs, motions.obstruction)
+    return LayerMotions(homs, motions.obstruction, full_mask, front)
