@@ -14,7 +14,7 @@ from synth import grid_burst, stripes, texture
 
 from editor.core.metrics import psnr
 from editor.infer.obstruction import remove_obstruction
-from editor.infer.obstruction.register import _gray, robust_search, wide_search
+from editor.infer.obstruction.register import _fence_like, _gray, robust_search, wide_search
 
 W, H, M = 200, 160, 24
 OFF = np.array([[1.004, 0.003, 2.37], [-0.002, 0.997, -1.61], [1e-5, 0, 1]])  # ~4 px off, not a pure shift
@@ -76,3 +76,19 @@ def test_fence_over_stripes_gains_from_registration_and_per_frame_cover(seed):
     out = remove_obstruction(b.frames, kind="fence")
     gain = psnr(out.background, b.background, border=8) - psnr(b.frames[b.reference], b.background, border=8)
     assert gain > 12.5
+
+
+def test_obstruction_colour_test_flags_the_frames_fence_not_its_background():
+    """The registration also leaves out pixels of the obstruction's colour, learnt from the reference's
+    pixels the obstruction's motion explains (here: only the fence's core, a third of it): in another
+    frame it must flag that frame's whole fence and leave most of the background."""
+    b = grid_burst(texture(H + 2 * M, W + 2 * M, 2), M, pitch=24, thickness=7, angle=20, bg_motion=8, seed=2)
+    core = cv2.erode((b.alpha > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    like = _fence_like(b.frames[b.reference], core)
+    assert like is not None
+    frame_fence = cv2.warpPerspective(b.alpha, b.obstruction_homographies[0], (W, H)) > 0.5
+    flagged = like(b.frames[0])
+    assert flagged[frame_fence].mean() > 0.98
+    # 0.41 of this grey texture; a colour taken from the background flags only 12 % of the fence
+    assert flagged[~frame_fence].mean() < 0.5
+    assert _fence_like(b.frames[b.reference], None) is None

@@ -14,6 +14,7 @@ a template-side mask diverged before): a homography to a few tenths of a pixel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -21,7 +22,7 @@ import numpy as np
 
 from editor.infer.obstruction.align import resize_to
 from editor.infer.obstruction.composite import reference_clear
-from editor.infer.obstruction.layered import LayerMotions, full_size_mask
+from editor.infer.obstruction.layered import LayerMotions, channel_max, full_size_mask
 
 SIDE = 480  # registration works on copies no larger than this
 REACH = 6.0  # px (at SIDE): the shift grid's half-width; the layer search is rarely further off
@@ -31,6 +32,7 @@ ECC_SLACK = 1.03  # ECC may raise the truncated misfit this much (its resampling
 ECC_MOVE = 4.0  # px (at SIDE): ECC moving a corner further than this from the grid's shift diverged
 WIDE = 0.25  # scale of the wide search's copies
 REMASK = 1.0  # px (full size): a background motion moving further than this calls for a new mask
+LIKE = 0.08  # colour distance (max over channels) within which a pixel looks like the obstruction
 MIN_PIXELS = 400  # clear reference pixels needed for a fit
 
 
@@ -152,6 +154,24 @@ def wide_search(
     return robust_search(template, image, _rescaled(coarse, 1 / s), mask, cover)
 
 
+def _fence_like(ref_small: np.ndarray, front: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A test for pixels of the obstruction's colour (a pixel wider), from the reference's pixels that
+    the obstruction's motion explains in every frame; None where there are too few. Leaving such
+    pixels out also leaves out some background of that colour, which costs a fit little."""
+    if front is None:
+        return None
+    core = cv2.resize(front.astype(np.uint8), ref_small.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
+    if core.sum() < MIN_PIXELS:
+        return None
+    colour = np.median(ref_small[core][:, :3], axis=0)
+
+    def like(img: np.ndarray) -> np.ndarray:
+        near = channel_max(np.abs(img[..., :3] - colour)) < LIKE
+        return cv2.dilate(near.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+    return like
+
+
 def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -> LayerMotions:
     """The layers with every frame's background homography (reference pixel → frame pixel) refined on
     the reference's background, the frame's own obstruction (the reference's, moved by the obstruction's
@@ -169,6 +189,9 @@ def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -
     fence = cv2.dilate(cv2.resize(ob_mask, size, interpolation=cv2.INTER_AREA), np.ones((3, 3), np.uint8))
     mask = cv2.resize((reference_clear(ob_mask)).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     mask = cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0
+    like = _fence_like(ref_small, motions.front)
+    if like is not None:
+        mask &= ~like(ref_small)
     homs = [hm.copy() for hm in motions.background]
     if mask.sum() < MIN_PIXELS:
         return motions
@@ -179,7 +202,10 @@ def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -
         if k == reference or ob is None:
             continue
         cover = cv2.warpPerspective(fence, _rescaled(ob, s), size, borderValue=0.0)
-        img = _gray(resize_to(frames[k], SIDE)[0])
+        small = resize_to(frames[k], SIDE)[0]
+        if like is not None:
+            cover = np.maximum(cover, like(small).astype(np.float32))
+        img = _gray(small)
         start = _rescaled(homs[k], s)
         near = robust_search(tmpl, img, start, mask, cover)
         wide = wide_search(tmpl, img, start, mask, cover)
