@@ -15,6 +15,8 @@ class Burst:
     background: np.ndarray  # ground-truth background of the reference frame
     reference: int
     homographies: list[np.ndarray]  # reference pixel → frame pixel, background layer
+    obstruction_homographies: list[np.ndarray] | None = None  # the same for the obstruction (grids)
+    alpha: np.ndarray | None = None  # the obstruction's coverage of the reference (grids), H×W 0–1
 
 
 def texture(h: int, w: int, seed: int) -> np.ndarray:
@@ -156,7 +158,8 @@ def grid_burst(
     h, w = bg_canvas.shape[0] - 2 * margin, bg_canvas.shape[1] - 2 * margin
     ref, half = n // 2, max(1, n // 2)
     bg_dir, fence_dir = (np.array([np.cos(a), np.sin(a)]) for a in rng.uniform(0, 2 * np.pi, 2))
-    homs, frames = [], []
+    homs, ob_homs, frames = [], [], []
+    ref_alpha = None
     for k in range(n):
         step = (k - ref) / half
         hom = np.eye(3)
@@ -172,8 +175,12 @@ def grid_burst(
         off = fence_motion * step * fence_dir + (0 if k == ref else rng.uniform(-1, 1, 2))
         a = grid_alpha(h, w, (float(off[0]), float(off[1])), pitch, thickness, angle, pattern)[..., None]
         frames.append(bg * (1 - a) + np.asarray(color, np.float32) * a)
+        # frame pixel y shows the grid at y + off, so the reference's grid pixel x lands on x − off
+        ob_homs.append(np.array([[1, 0, -off[0]], [0, 1, -off[1]], [0, 0, 1]], np.float64))
+        if k == ref:
+            ref_alpha = a[..., 0]
     background = view(bg_canvas, homs[ref], margin, h, w)
-    return Burst(_noisy(frames, noise, rng), background, ref, homs)
+    return Burst(_noisy(frames, noise, rng), background, ref, homs, ob_homs, ref_alpha)
 
 
 def _backgrounds(

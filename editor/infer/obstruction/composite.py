@@ -11,12 +11,87 @@ import cv2
 import numpy as np
 
 from editor.infer.obstruction.align import Alignment, sampling_map, warp_with_map
-from editor.infer.obstruction.layered import LayerMotions, occlusions
+from editor.infer.obstruction.layered import LayerMotions, channel_max, occlusions
 from editor.infer.obstruction.layers import Layers, obstruction_colour
 from editor.infer.obstruction.separate import departure_threshold
 
 EDGE = 1  # px the mask grows over the obstruction's anti-aliased edge
 CLEAR = 0.5  # a sample counts as clear where the (grown, softened) obstruction covers less than this
+
+
+RESIDUAL_PASSES = 2  # per-frame cover from the residual against the composed background, then compose again
+
+
+def _reweight(
+    al: Alignment, clear: np.ndarray, seen: np.ndarray, fused: np.ndarray, sigma: float
+) -> np.ndarray:
+    """Cauchy reweighting around `fused`: drops leftover fence edges and misalignments."""
+    scale = 3.0 * sigma + 0.01
+    for _ in range(3):
+        r = channel_max(np.abs(al.warped - fused[None]))
+        wk = clear / (1.0 + (r / scale) ** 2)
+        total = wk.sum(axis=0)
+        mean = np.einsum("nhw,nhwc->hwc", wk, al.warped) / np.maximum(total, 1e-6)[..., None]
+        fused = np.where(seen[..., None], mean, fused).astype(np.float32)
+    return fused
+
+
+def _fence_colour(ref: np.ndarray, core: np.ndarray) -> np.ndarray | None:
+    """The obstruction's local colour (H×W×3) from the reference pixels surely on it; None if none are."""
+    if core.sum() < 20:
+        return None
+    c = core.astype(np.float32)
+    den = cv2.GaussianBlur(c, (0, 0), 8.0)
+    num = cv2.GaussianBlur(ref * c[..., None], (0, 0), 8.0)
+    glob = np.median(ref[core], axis=0)
+    return np.where(den[..., None] > 0.02, num / np.maximum(den, 1e-6)[..., None], glob).astype(np.float32)
+
+
+def _residual_clear(
+    al: Alignment, fused: np.ndarray, clear: np.ndarray, seen: np.ndarray, mask: np.ndarray, sigma: float
+) -> np.ndarray:
+    """Per frame, which samples show the background, judged on the samples themselves.
+
+    Why: the occlusions predicted from the reference's mask and the obstruction's motion are only
+    as good as that mask (too wide where the background's texture aliases the fence's, shifted
+    where the obstruction's motion is a pitch off). Where the composed background is known, a
+    sample departing from it is covered and one agreeing with it is clear; where it is not, a
+    sample predicted covered is clear after all when it is far from the obstruction's colour.
+    """
+    thr = departure_threshold(sigma)
+    ref = al.warped[al.reference]
+    r = channel_max(np.abs(al.warped - fused[None]))
+    departs = r > thr
+    out = clear.copy()
+    for k in range(len(out)):
+        cover = cv2.dilate(departs[k].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        out[k] = np.where(seen, al.valid[k] * ~cover, out[k])
+    core = (mask > 0.5) & seen & departs[al.reference]
+    colour = _fence_colour(ref, core)
+    if colour is not None:
+        unlike = channel_max(np.abs(al.warped - colour[None])) > 2 * thr
+        out = np.where(~seen[None] & unlike & (al.valid > 0), 1.0, out).astype(np.float32)
+    return out
+
+
+def nanmedian0(samples: np.ndarray) -> np.ndarray:
+    """np.nanmedian(samples, axis=0) for a few samples (a burst's frames), several times faster: numpy's
+    goes through masked arrays. All-NaN columns give NaN."""
+    srt = np.sort(samples, axis=0)  # NaN sorts last
+    count = (~np.isnan(samples)).sum(axis=0)
+    lo = np.take_along_axis(srt, np.maximum((count - 1) // 2, 0)[None], axis=0)[0]
+    hi = np.take_along_axis(srt, np.minimum(count // 2, len(srt) - 1)[None], axis=0)[0]
+    out = np.where(count % 2 == 1, lo, (lo + hi) / 2)
+    return np.where(count > 0, out, np.nan).astype(samples.dtype)
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE + 1,) * 2))
+
+
+def reference_clear(mask: np.ndarray) -> np.ndarray:
+    """Where the reference shows the background (bool): off its obstruction mask grown over the edge."""
+    return _grown(mask) < CLEAR
 
 
 def background_alignment(frames: np.ndarray, reference: int, motions: LayerMotions) -> Alignment:
@@ -37,20 +112,20 @@ def compose_background(al: Alignment, motions: LayerMotions, sigma: float) -> La
     """Background of the reference from clear samples; soft alpha at the obstruction's edge."""
     ref_i = al.reference
     ref = al.warped[ref_i]
-    grown = cv2.dilate(motions.mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE + 1,) * 2))
+    grown = _grown(motions.mask)
     alpha = np.clip(cv2.GaussianBlur(grown, (0, 0), 0.6) * 1.5, 0.0, 1.0).astype(np.float32)
     alpha[alpha < 0.05] = 0.0
     clear = np.zeros(al.valid.shape, np.float32)
     for k in range(len(al.warped)):
         if k == ref_i:
-            clear[k] = (grown < CLEAR).astype(np.float32)
+            clear[k] = reference_clear(motions.mask).astype(np.float32)
         elif motions.obstruction[k] is None:
             clear[k] = al.valid[k]  # this frame shows no obstruction motion: trust the robust weights
         else:
             clear[k] = al.valid[k] * (occlusions(grown, motions, k) < CLEAR)
     seen = clear.sum(axis=0) > 0
     fused = ref.copy()
-    fused[seen] = np.nanmedian(np.where(clear[:, seen, None] > 0, al.warped[:, seen], np.nan), axis=0)
+    fused[seen] = nanmedian0(np.where(clear[:, seen, None] > 0, al.warped[:, seen], np.nan))
     # No clear sample, but every frame shows the same (flat sky, a plain wall): that is the background,
     # and an inpainted patch there would only add seams.
     unseen = ~seen & (al.valid.sum(axis=0) >= 2)
@@ -58,16 +133,19 @@ def compose_background(al: Alignment, motions: LayerMotions, sigma: float) -> La
     spread = np.nanmax(samples, axis=0) - np.nanmin(samples, axis=0)
     flat = spread.max(axis=1) < departure_threshold(sigma)
     idx = np.flatnonzero(unseen)[flat]
-    fused.reshape(-1, 3)[idx] = np.nanmedian(samples[:, flat], axis=0)
+    fused.reshape(-1, 3)[idx] = nanmedian0(samples[:, flat])
     clear.reshape(len(clear), -1)[:, idx] = al.valid.reshape(len(clear), -1)[:, idx]
     seen = clear.sum(axis=0) > 0
-    scale = 3.0 * sigma + 0.01
-    for _ in range(3):  # Cauchy reweighting around the median: drops leftover fence edges, misalignments
-        r = np.abs(al.warped - fused[None]).max(axis=3)
-        wk = clear / (1.0 + (r / scale) ** 2)
-        total = wk.sum(axis=0)
-        mean = np.einsum("nhw,nhwc->hwc", wk, al.warped) / np.maximum(total, 1e-6)[..., None]
-        fused = np.where(seen[..., None], mean, fused).astype(np.float32)
+    fused = _reweight(al, clear, seen, fused, sigma)
+    for _ in range(RESIDUAL_PASSES):
+        clear = _residual_clear(al, fused, clear, seen, motions.mask, sigma)
+        now = clear.sum(axis=0) > 0
+        fresh = now & ~seen
+        if fresh.any():
+            samples = np.where(clear[:, fresh, None] > 0, al.warped[:, fresh], np.nan)
+            fused[fresh] = nanmedian0(samples)
+        seen = now
+        fused = _reweight(al, clear, seen, fused, sigma)
     # Pixels next to the mask where the reference departs from the composed background are
     # obstruction too (edges the motions' misfits missed).
     near = cv2.dilate((alpha > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0

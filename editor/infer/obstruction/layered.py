@@ -51,6 +51,7 @@ class LayerMotions:
     background: list[np.ndarray]
     obstruction: list[np.ndarray | None]
     mask: np.ndarray
+    front: np.ndarray | None = None  # reference pixels the obstruction's motion explains in every frame
 
 
 def _scaled(hom: np.ndarray, s: float) -> np.ndarray:
@@ -96,10 +97,10 @@ def candidate_motions(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.n
     return _distinct(out, w, h)
 
 
-def _channel_max(d: np.ndarray) -> np.ndarray:
+def channel_max(d: np.ndarray) -> np.ndarray:
     """Max over the last axis, written out: numpy's reduce over a short last axis is several times slower."""
     out = d[..., 0]
-    for c in range(1, d.shape[2]):
+    for c in range(1, d.shape[-1]):
         out = np.maximum(out, d[..., c])
     return out
 
@@ -116,14 +117,14 @@ def misfit(ref: np.ndarray, frame: np.ndarray, hom: np.ndarray, slack: int = 0, 
     ).reshape(h, w, -1)
     ref = ref.reshape(h, w, -1)[::step, ::step]
     if not slack:
-        return _channel_max(np.abs(moved[::step, ::step] - ref))
+        return channel_max(np.abs(moved[::step, ::step] - ref))
     pad = cv2.copyMakeBorder(moved, slack, slack, slack, slack, cv2.BORDER_REPLICATE).reshape(
         h + 2 * slack, w + 2 * slack, -1
     )
     best = None
     for dy in range(2 * slack + 1):
         for dx in range(2 * slack + 1):
-            d = _channel_max(np.abs(pad[dy : dy + h : step, dx : dx + w : step] - ref))
+            d = channel_max(np.abs(pad[dy : dy + h : step, dx : dx + w : step] - ref))
             best = d if best is None else np.fmin(best, d)
     return np.where(np.isnan(moved[::step, ::step, 0]), np.nan, best)
 
@@ -404,18 +405,18 @@ def estimate_layers(
     obstruction: list[np.ndarray | None] = [
         None if k == reference or ob[k] is None else _scaled(ob[k], s) for k in range(n)
     ]
-    full_mask = (
-        full_size_mask(frames, reference, background, obstruction)
-        if any(o is not None for o in obstruction)
-        else np.zeros((h, w), np.float32)
-    )
-    return LayerMotions(background, obstruction, full_mask)
+    if not any(o is not None for o in obstruction):
+        return LayerMotions(background, obstruction, np.zeros((h, w), np.float32))
+    full_mask, front = full_size_mask(frames, reference, background, obstruction)
+    return LayerMotions(background, obstruction, full_mask, front)
 
 
 def full_size_mask(
     frames: np.ndarray, reference: int, background: list[np.ndarray], obstruction: list[np.ndarray | None]
-) -> np.ndarray:
-    """The reference's obstruction mask at full size (0/1 float32), from the final motions."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's obstruction mask at full size (0/1 float32), from the final motions, and the
+    pixels the obstruction's motion explains in every frame (bool: known without the background's
+    motion, so still right where that motion is wrong)."""
     ref = cv2.GaussianBlur(frames[reference], (0, 0), 0.8)
     errs_bg, errs_ob = [], []
     for k, (hb, ho) in enumerate(zip(background, obstruction, strict=True)):
@@ -424,7 +425,9 @@ def full_size_mask(
         fk = cv2.GaussianBlur(frames[k], (0, 0), 0.8)
         errs_bg.append(misfit(ref, fk, hb, slack=1))
         errs_ob.append(misfit(ref, fk, ho, slack=1))
-    return _fence_mask(errs_bg, errs_ob).astype(np.float32)
+    ob = np.stack(errs_ob)
+    front = (np.nan_to_num(ob, nan=0.0).max(axis=0) < GOOD) & ~np.isnan(ob).all(axis=0)
+    return _fence_mask(errs_bg, errs_ob).astype(np.float32), front
 
 
 def occlusions(mask: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:

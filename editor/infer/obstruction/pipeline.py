@@ -14,7 +14,10 @@ from editor.infer.obstruction.guess import guess_kind
 from editor.infer.obstruction.layered import estimate_layers
 from editor.infer.obstruction.layers import KINDS, Layers, noise_sigma
 from editor.infer.obstruction.refine import Refiner, refine_opaque, refine_reflection
+from editor.infer.obstruction.register import register_layers
 from editor.infer.obstruction.separate import separate_opaque, separate_reflection
+
+REGISTER = True  # frames registered to the reference's background at sub-pixel before composing
 
 
 def remove_obstruction(
@@ -60,6 +63,9 @@ def remove_obstruction(
         _check(cancel)
         if any(m is not None for m in motions.obstruction):
             progress(Progress(0.75, "Composing the background from the frames that see it"))
+            if REGISTER:  # background motions to sub-pixel on the reference's background
+                motions = register_layers(burst, ref, motions)
+                _check(cancel)
             al = background_alignment(burst, ref, motions)
             layers = compose_background(al, motions, sigma)
         else:  # no second motion (nothing moves differently): the robust fusion of the aligned burst
