@@ -48,7 +48,12 @@ def _fence_colour(ref: np.ndarray, core: np.ndarray) -> np.ndarray | None:
 
 
 def _residual_clear(
-    al: Alignment, fused: np.ndarray, clear: np.ndarray, seen: np.ndarray, mask: np.ndarray, sigma: float
+    al: Alignment,
+    fused: np.ndarray,
+    clear: np.ndarray,
+    seen: np.ndarray,
+    motions: LayerMotions,
+    sigma: float,
 ) -> np.ndarray:
     """Per frame, which samples show the background, judged on the samples themselves.
 
@@ -56,7 +61,10 @@ def _residual_clear(
     as good as that mask (too wide where the background's texture aliases the fence's, shifted
     where the obstruction's motion is a pitch off). Where the composed background is known, a
     sample departing from it is covered and one agreeing with it is clear; where it is not, a
-    sample predicted covered is clear after all when it is far from the obstruction's colour.
+    sample predicted covered is clear after all when it is far from the colour of the obstruction
+    that frame shows there and something vouches for it: another frame's sample, or the background
+    composed around it. A real wire is lit unevenly and anti-aliased, so a lone sample unlike the
+    estimated colour is often the wire itself (light specks on a wall).
     """
     thr = departure_threshold(sigma)
     ref = al.warped[al.reference]
@@ -66,11 +74,51 @@ def _residual_clear(
     for k in range(len(out)):
         cover = cv2.dilate(departs[k].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         out[k] = np.where(seen, al.valid[k] * ~cover, out[k])
-    core = (mask > 0.5) & seen & departs[al.reference]
+    core = (motions.mask > 0.5) & seen & departs[al.reference]
     colour = _fence_colour(ref, core)
     if colour is not None:
-        unlike = channel_max(np.abs(al.warped - colour[None])) > 2 * thr
-        out = np.where(~seen[None] & unlike & (al.valid > 0), 1.0, out).astype(np.float32)
+        carried = np.stack([_carried(colour, motions, k) for k in range(len(out))])
+        unlike = channel_max(np.abs(al.warped - carried)) > 2 * thr
+        maybe = ~seen[None] & unlike & (al.valid > 0)
+        vouched = _agreed(al.warped, maybe, thr) | _in_local_range(al.warped, fused, seen, thr)
+        out = np.where(maybe & vouched, 1.0, out).astype(np.float32)
+    return out
+
+
+LOCAL = 13  # px window of composed background a lone sample must fit in
+
+
+def _carried(colour: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:
+    """The obstruction's colour where frame k shows it, per reference background pixel (as `occlusions`):
+    frame k's fence there is another part of the fence, lit differently."""
+    if motions.obstruction[k] is None:
+        return colour
+    h, w = colour.shape[:2]
+    hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
+    return cv2.warpPerspective(
+        colour, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _agreed(samples: np.ndarray, ok: np.ndarray, thr: float) -> np.ndarray:
+    """Which of the `ok` samples (N×H×W) another frame's `ok` sample of the same pixel agrees with."""
+    out = np.zeros(ok.shape, bool)
+    for i in range(len(ok)):
+        for j in range(i + 1, len(ok)):
+            both = ok[i] & ok[j] & (channel_max(np.abs(samples[i] - samples[j])) <= thr)
+            out[i] |= both
+            out[j] |= both
+    return out
+
+
+def _in_local_range(samples: np.ndarray, fused: np.ndarray, seen: np.ndarray, thr: float) -> np.ndarray:
+    """Samples (N×H×W) within the per-channel range of the composed background seen nearby."""
+    box = np.ones((LOCAL, LOCAL), np.uint8)
+    hi = cv2.dilate(np.where(seen[..., None], fused, -1.0).astype(np.float32), box) + thr
+    lo = cv2.erode(np.where(seen[..., None], fused, 2.0).astype(np.float32), box) - thr
+    out = np.ones(samples.shape[:3], bool)
+    for c in range(samples.shape[-1]):
+        out &= (samples[..., c] >= lo[None, ..., c]) & (samples[..., c] <= hi[None, ..., c])
     return out
 
 
@@ -138,7 +186,7 @@ def compose_background(al: Alignment, motions: LayerMotions, sigma: float) -> La
     seen = clear.sum(axis=0) > 0
     fused = _reweight(al, clear, seen, fused, sigma)
     for _ in range(RESIDUAL_PASSES):
-        clear = _residual_clear(al, fused, clear, seen, motions.mask, sigma)
+        clear = _residual_clear(al, fused, clear, seen, motions, sigma)
         now = clear.sum(axis=0) > 0
         fresh = now & ~seen
         if fresh.any():
