@@ -30,9 +30,14 @@ TRUNCATE = 0.05  # a pixel's gray misfit counts at most this much: the frame's o
 ECC_ROUNDS = 3  # ECC on the pixels that fit, which are then judged again, and so on
 ECC_SLACK = 1.03  # ECC may raise the truncated misfit this much (its resampling bias), no more
 ECC_MOVE = 4.0  # px (at SIDE): ECC moving a corner further than this from the grid's shift diverged
-WIDE = 0.25  # scale of the wide search's copies
+SPAN = 32.0  # px (at SIDE): the reach of the search for the background's motion afresh
+SHIFTS = 4  # best shifts per turn judged on the clear pixels
+TURN_STEP = 0.5  # degrees; then half a step either side of the best
+TURNS = np.arange(-2.5, 2.51, TURN_STEP)  # degrees: the camera turns a burst's frames may differ by
 REMASK = 1.0  # px (full size): a background motion moving further than this calls for a new mask
 LIKE = 0.08  # colour distance (max over channels) within which a pixel looks like the obstruction
+PASSES = 2  # registrations at most: a second one for the frames the first moved by more than AGAIN
+AGAIN = 2.0  # px (at SIDE)
 MIN_PIXELS = 400  # clear reference pixels needed for a fit
 
 
@@ -136,22 +141,84 @@ def _fits(template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.nda
     return mask & (np.abs(moved - template) < TRUNCATE)
 
 
-def _down(img: np.ndarray, s: float) -> np.ndarray:
-    return cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+def _correlate(fa: np.ndarray, b: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Σ_x a(x)·b(x+d) for every shift d (circular on `shape`; negative shifts wrap), a given as its FFT."""
+    return np.fft.irfft2(np.conj(fa) * np.fft.rfft2(b, shape), shape)
 
 
-def wide_search(
+def masked_shifts(
+    template: np.ndarray, tmask: np.ndarray, image: np.ndarray, valid: np.ndarray, reach: int, count: int = 1
+) -> list[np.ndarray]:
+    """The `count` shifts d (|d| ≤ reach px; template pixel x ↔ image pixel x + d; local minima at least
+    3 px apart) of least mean squared gray difference over the pixels clear in both images (`tmask`:
+    template's, `valid`: image's), best first; every shift at once by FFT (masked correlation,
+    Padfield 2012).
+
+    Why: behind a thick grid the clear pixels are small scattered windows, too few for features or
+    flow, and a phase correlation of the whole images follows the grid; a masked correlation sees
+    only the background in both images, so its best shift is the background's.
+    """
+    h, w = template.shape
+    shape = (cv2.getOptimalDFTSize(h + reach + 1), cv2.getOptimalDFTSize(w + reach + 1))
+    m, v = tmask.astype(np.float64), valid.astype(np.float64)
+    t, g = np.where(tmask, template, 0.0), np.where(valid, image, 0.0)
+    fm, ft, ft2 = (np.fft.rfft2(a, shape) for a in (m, m * t, m * t * t))
+    overlap = _correlate(fm, v, shape)
+    ssd = _correlate(ft2, v, shape) - 2 * _correlate(ft, v * g, shape) + _correlate(fm, v * g * g, shape)
+    # rows/columns in shift order -reach … reach
+    idx = np.r_[-reach:0, 0 : reach + 1]
+    at = np.ix_(idx % shape[0], idx % shape[1])
+    overlap, ssd = overlap[at], ssd[at]
+    mean = np.where(overlap > 0.25 * overlap.max(), ssd / np.maximum(overlap, 1.0), np.inf)
+    out = []
+    for _ in range(count):
+        y, x = np.unravel_index(int(np.argmin(mean)), mean.shape)
+        if not np.isfinite(mean[y, x]):
+            break
+        out.append(np.array([idx[x], idx[y]], np.float64))
+        mean[max(0, y - 3) : y + 4, max(0, x - 3) : x + 4] = np.inf
+    return out
+
+
+def turned_search(
     template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.ndarray, cover: Cover
 ) -> np.ndarray:
-    """`robust_search` on copies scaled by WIDE (reaching REACH / WIDE px), then at full scale: for a
-    layer search that took an alias or the obstruction's motion, many pixels off (thick grids)."""
-    s = WIDE
-    small_mask = _down(mask.astype(np.float32), s) > 0.99
-    small_cover = None if cover is None else (_down(cover, s) > 0.01).astype(np.float32)
-    if small_mask.sum() < MIN_PIXELS * s * s:
+    """The background's motion found afresh, whatever `hom` says: for each camera turn in TURNS (then
+    half a step either side of the best), the frame turned back and its SHIFTS best `masked_shifts`
+    (reach SPAN px), both obstructions left out; the one that fits the clear pixels best
+    (`robust_cost`), refined by `robust_search`. `hom` is kept where nothing fits better.
+
+    Why: on thick grids (6–8 px) the layer search's candidates (phase correlation, features, flow)
+    follow the grid or the background's own stripes, and a search near them cannot leave their
+    basin; a shift search over a wide reach cannot follow a camera turn either (a hand-held burst
+    turns by a degree or two: 4–6 px at the corners of DEV case 11, where the round-3 wide search
+    stayed 8–17 px off and the layer search's best candidate 2.5–6 px off).
+    """
+    h, w = template.shape
+    valid_full = np.ones_like(template, np.float32) if cover is None else (cover < 0.5).astype(np.float32)
+    if mask.sum() < MIN_PIXELS:
         return hom
-    coarse = robust_search(_down(template, s), _down(image, s), _rescaled(hom, s), small_mask, small_cover)
-    return robust_search(template, image, _rescaled(coarse, 1 / s), mask, cover)
+    reach, centre = round(SPAN), (w / 2, h / 2)
+    found: list[tuple[float, float, np.ndarray]] = []  # (cost, turn, homography)
+
+    def propose(turn: float) -> None:
+        rot = np.vstack([cv2.getRotationMatrix2D(centre, turn, 1.0), [0, 0, 1]])
+        # turned(y) = image(rot⁻¹ y): the frame turned back, and its clear pixels with it
+        turned = cv2.warpAffine(image, rot[:2], (w, h), flags=cv2.INTER_LINEAR)
+        valid = cv2.warpAffine(valid_full, rot[:2], (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0) > 0.75
+        for d in masked_shifts(template, mask, turned, valid, reach, SHIFTS):
+            cand = np.linalg.inv(rot) @ np.array([[1, 0, d[0]], [0, 1, d[1]], [0, 0, 1]])
+            found.append((robust_cost(template, image, cand, mask, cover), turn, cand))
+
+    for turn in TURNS:
+        propose(float(turn))
+    coarse = min(found, key=lambda f: f[0])[1]
+    for turn in (coarse - TURN_STEP / 2, coarse + TURN_STEP / 2):
+        propose(turn)
+    cost, _, best = min(found, key=lambda f: f[0])
+    if cost >= robust_cost(template, image, hom, mask, cover):
+        return hom
+    return robust_search(template, image, best, mask, cover)
 
 
 def _fence_like(ref_small: np.ndarray, front: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -173,11 +240,28 @@ def _fence_like(ref_small: np.ndarray, front: np.ndarray | None) -> Callable[[np
 
 
 def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -> LayerMotions:
+    """`register_once`, again (at most PASSES times) for the frames whose motion it moved by more than
+    AGAIN px: the new mask, judged against the better motions, leaves out less background and more of
+    the fence (DEV case 11: a frame 3.2 px off after one pass, 1.1 px after two). The others' motions
+    were about right to begin with, and the mask with them."""
+    afresh = None
+    for _ in range(PASSES):
+        motions, afresh = register_once(frames, reference, motions, afresh)
+        if not afresh:
+            break
+    return motions
+
+
+def register_once(
+    frames: np.ndarray, reference: int, motions: LayerMotions, afresh: set[int] | None = None
+) -> tuple[LayerMotions, set[int]]:
     """The layers with every frame's background homography (reference pixel → frame pixel) refined on
     the reference's background, the frame's own obstruction (the reference's, moved by the obstruction's
     motion) left out: near the layer search's motion (`robust_search`) and over a wide reach
-    (`wide_search`), whichever fits the clear pixels better. Where a motion moved by more than a pixel
-    the reference's obstruction mask is found again with it (it was judged against the wrong one)."""
+    (`turned_search`), whichever fits the clear pixels better; where `afresh` is given, only its frames
+    (the others are left as they are). Where a motion moved by more than REMASK px the
+    reference's obstruction mask is found again with it (it was judged against the wrong one); the
+    second value: the frames whose motion moved by more than AGAIN px (at SIDE)."""
     ref_small, s = resize_to(frames[reference], SIDE)
     tmpl = _gray(ref_small)
     size = tmpl.shape[::-1]
@@ -194,12 +278,13 @@ def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -
         mask &= ~like(ref_small)
     homs = [hm.copy() for hm in motions.background]
     if mask.sum() < MIN_PIXELS:
-        return motions
+        return motions, set()
     h, w = frames.shape[1:3]
-    moved = 0.0
+    moved: set[int] = set()
+    remask = False
     for k in range(len(frames)):
         ob = motions.obstruction[k]
-        if k == reference or ob is None:
+        if k == reference or ob is None or (afresh is not None and k not in afresh):
             continue
         cover = cv2.warpPerspective(fence, _rescaled(ob, s), size, borderValue=0.0)
         small = resize_to(frames[k], SIDE)[0]
@@ -208,11 +293,14 @@ def register_layers(frames: np.ndarray, reference: int, motions: LayerMotions) -
         img = _gray(small)
         start = _rescaled(homs[k], s)
         near = robust_search(tmpl, img, start, mask, cover)
-        wide = wide_search(tmpl, img, start, mask, cover)
+        wide = turned_search(tmpl, img, start, mask, cover)
         best = min((near, wide), key=lambda hm: robust_cost(tmpl, img, hm, mask, cover))
         homs[k] = _rescaled(best, 1 / s)
-        moved = max(moved, _moved(homs[k], motions.background[k], w, h))
-    if moved <= REMASK:
-        return replace(motions, background=homs)
+        shift = _moved(homs[k], motions.background[k], w, h)
+        remask |= shift > REMASK
+        if shift * s > AGAIN:
+            moved.add(k)
+    if not remask:
+        return replace(motions, background=homs), moved
     full_mask, front = full_size_mask(frames, reference, homs, motions.obstruction)
-    return LayerMotions(homs, motions.obstruction, full_mask, front)
+    return LayerMotions(homs, motions.obstruction, full_mask, front), moved
