@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -44,12 +45,12 @@ def x_display() -> Iterator[str]:
     try:
         with os.fdopen(read) as fh:
             number = fh.readline().strip()
-        socket = Path(f"/tmp/.X11-unix/X{number}")
-        for _ in range(100):  # the socket can lag the display number by a moment
-            if socket.exists() or server.poll() is not None:
+        socket_path = Path(f"/tmp/.X11-unix/X{number}")
+        for _ in range(100):  # the socket can lag the display number, and accepting can lag the socket
+            if _accepts(socket_path) or server.poll() is not None:
                 break
             time.sleep(0.05)
-        if not number or server.poll() is not None or not socket.exists():
+        if not number or server.poll() is not None or not _accepts(socket_path):
             raise RuntimeError(f"Xvfb did not start (display {number!r})")
         yield f":{number}"
     finally:
@@ -57,10 +58,36 @@ def x_display() -> Iterator[str]:
         server.wait(timeout=10)
 
 
+def _accepts(path: Path) -> bool:
+    """Whether an X server answers on this socket (a Krita started before that gets "could not
+    connect to display" and aborts: the flake seen twice, on a loaded machine)."""
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def export_with_krita(jobs: list[tuple[Path, Path]], workdir: Path) -> dict[Path, str]:
     """Export every (ora, png) pair with Krita, in parallel; returns {ora: problem} for the failures."""
     with x_display() as display:
-        return _export(jobs, workdir, display)
+        problems = _export(jobs, workdir, display)
+        # A Krita that could not reach the display aborted before reading anything: once more, alone.
+        again = [(src, out) for src, out in jobs if src in problems and _no_display(workdir, jobs, src)]
+        for i, job in enumerate(again):
+            problems.pop(job[0])
+            problems.update(_export([job], workdir / f"again-{i}", display))
+        return problems
+
+
+def _no_display(workdir: Path, jobs: list[tuple[Path, Path]], src: Path) -> bool:
+    i = [s for s, _ in jobs].index(src)
+    log = workdir / f"krita-{i}.log"
+    return log.is_file() and b"could not connect to display" in log.read_bytes()
 
 
 def _export(jobs: list[tuple[Path, Path]], workdir: Path, display: str) -> dict[Path, str]:
