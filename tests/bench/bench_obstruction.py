@@ -175,6 +175,12 @@ DEV = [
     Case("square", BABY, 26, 7, 20, "bricks", 18, 1.0, seed=9),
     Case("diamond", SINTEL, 26, 5, 60, "text", 14, seed=10),
     Case("square", BUTTERFLY, 22, 6, 40, "stripes 8@30", 12, 1.5, seed=11),
+    # Added in round 5: thick square grids over bricks, the background moving 16–20 px and turning.
+    Case("square", P1, 30, 7, 25, "bricks", 20, 1.0, seed=12),
+    Case("square", P12, 28, 6, 15, "bricks", 16, 0.5, seed=13),
+    Case("square", SINTEL, 32, 8, 35, "bricks", 18, 1.5, seed=14),
+    Case("square", P15, 34, 7, 30, "bricks", 19, 1.2, seed=15),
+    Case("square", BUTTERFLY, 26, 8, 20, "bricks", 17, 0.8, seed=16),
 ]
 # HELD-OUT: photos, seeds, pitches and angles never used while tuning; run rarely (`--set held-out`).
 H4, H7, H9, H18 = (f"inpaint/migan/places2_512_object/images/{k}.png" for k in (4, 7, 9, 18))
