@@ -50,6 +50,12 @@ def resize_to(img: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
 
 
+def rescaled(hom: np.ndarray, s: float) -> np.ndarray:
+    """A homography between full-size images expressed on copies scaled by `s` (`1 / s`: back again)."""
+    scale = np.diag([s, s, 1.0])
+    return scale @ hom @ np.linalg.inv(scale)
+
+
 def motion_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: int = 3) -> list[np.ndarray]:
     """Homographies (reference → frame) of the strongest feature motions, by sequential RANSAC.
 
@@ -89,12 +95,11 @@ def flow_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray, max_layers: in
     src = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     dst = src + flow[gy.ravel(), gx.ravel()]
     found: list[np.ndarray] = []
-    scale = np.diag([s, s, 1.0])
     while len(src) >= 50 and len(found) < max_layers:
         h, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 0.5, maxIters=2000)
         if h is None or inliers is None or int(inliers.sum()) < 0.15 * gx.size:
             break
-        found.append(np.linalg.inv(scale) @ h @ scale)
+        found.append(rescaled(h, 1 / s))
         keep = inliers.ravel() == 0
         src, dst = src[keep], dst[keep]
     return found
@@ -121,7 +126,6 @@ def shift_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.nd
     a, s = resize_to(ref_gray, FLOW_SIDE // 2)
     b, _ = resize_to(frame_gray, FLOW_SIDE // 2)
     af, bf = a.astype(np.float32) / 255, b.astype(np.float32) / 255
-    scale = np.diag([s, s, 1.0])
     found = []
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
     for dx, dy in translation_peaks(a, b):
@@ -131,7 +135,7 @@ def shift_candidates(ref_gray: np.ndarray, frame_gray: np.ndarray) -> list[np.nd
             _, h = cv2.findTransformECC(af, bf, init, cv2.MOTION_HOMOGRAPHY, crit, None, 3)
         except cv2.error:
             h = init
-        found.append(np.linalg.inv(scale) @ h.astype(np.float64) @ scale)
+        found.append(rescaled(h.astype(np.float64), 1 / s))
     return found
 
 
@@ -233,8 +237,7 @@ def estimate_homography(
     frame_f = small_frame.astype(np.float32)
     best = max(candidates, key=lambda h: _agreement(small_ref, frame_f, h))
     best = _refine_ecc(small_ref, small_frame, best)
-    scale = np.diag([s, s, 1.0])
-    return np.linalg.inv(scale) @ best @ scale
+    return rescaled(best, 1 / s)
 
 
 def flow_homography(

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from editor.infer.obstruction.align import Alignment, sampling_map, warp_with_map
-from editor.infer.obstruction.layered import LayerMotions, channel_max, occlusions
+from editor.infer.obstruction.layered import LayerMotions, behind_in_frame, channel_max, occlusions
 from editor.infer.obstruction.layers import Layers, obstruction_colour
 from editor.infer.obstruction.separate import departure_threshold
 
@@ -93,11 +93,7 @@ def _carried(colour: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:
     frame k's fence there is another part of the fence, lit differently."""
     if motions.obstruction[k] is None:
         return colour
-    h, w = colour.shape[:2]
-    hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
-    return cv2.warpPerspective(
-        colour, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
-    )
+    return behind_in_frame(colour, motions, k, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _agreed(samples: np.ndarray, ok: np.ndarray, thr: float) -> np.ndarray:

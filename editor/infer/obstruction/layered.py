@@ -24,6 +24,7 @@ from editor.infer.obstruction.align import (
     flow_homography,
     gray8,
     motion_candidates,
+    rescaled,
     resize_to,
     suppress_periodic,
     suppress_thin,
@@ -55,17 +56,6 @@ class LayerMotions:
     obstruction: list[np.ndarray | None]
     mask: np.ndarray
     front: np.ndarray | None = None  # reference pixels the obstruction's motion explains in every frame
-
-
-def _scaled(hom: np.ndarray, s: float) -> np.ndarray:
-    """A homography found on a copy scaled by `s`, expressed in full-size pixels."""
-    scale = np.diag([s, s, 1.0])
-    return np.linalg.inv(scale) @ hom @ scale
-
-
-def _to_small(hom: np.ndarray, s: float) -> np.ndarray:
-    scale = np.diag([s, s, 1.0])
-    return scale @ hom @ np.linalg.inv(scale)
 
 
 def _distinct(homs: list[np.ndarray], w: int, h: int, tol: float = 0.75) -> list[np.ndarray]:
@@ -292,7 +282,8 @@ def _frame_options(
     )
 
 
-def _corner_shift(hom: np.ndarray, w: int, h: int) -> np.ndarray:
+def corner_shift(hom: np.ndarray, w: int, h: int) -> np.ndarray:
+    """How far `hom` moves the image's four corners (x, y each, flattened)."""
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
     return (cv2.perspectiveTransform(corners, hom) - corners).ravel()
 
@@ -320,7 +311,7 @@ def joint_choice(
     """
     ks = sorted(options)
     t = {k: float(k - reference) for k in ks}
-    shifts = {k: [_corner_shift(o[1], w, h) for o in options[k]] for k in ks}
+    shifts = {k: [corner_shift(o[1], w, h) for o in options[k]] for k in ks}
 
     def pick(v: np.ndarray) -> tuple[float, dict[int, int]]:
         total, chosen = 0.0, {}
@@ -404,9 +395,9 @@ def estimate_layers(
                 before = _masked_cost(misfit(ref_b, small[k], ob[k]), mask)
                 if _masked_cost(misfit(ref_b, small[k], polished), mask) < before:
                     ob[k] = polished
-    background = [np.eye(3) if k == reference else _scaled(bg[k], s) for k in range(n)]
+    background = [np.eye(3) if k == reference else rescaled(bg[k], 1 / s) for k in range(n)]
     obstruction: list[np.ndarray | None] = [
-        None if k == reference or ob[k] is None else _scaled(ob[k], s) for k in range(n)
+        None if k == reference or ob[k] is None else rescaled(ob[k], 1 / s) for k in range(n)
     ]
     if not any(o is not None for o in obstruction):
         return LayerMotions(background, obstruction, np.zeros((h, w), np.float32))
@@ -443,16 +434,20 @@ def full_size_mask(
     return mask.astype(np.float32), front
 
 
+def behind_in_frame(image: np.ndarray, motions: LayerMotions, k: int, **border) -> np.ndarray:
+    """`image` (in the reference obstruction's pixels) where frame k's sample of each reference
+    background pixel lands on the obstruction: frame k shows the background point of reference pixel x
+    at B_k·x, and the obstruction there is the reference's obstruction pixel O_k⁻¹·B_k·x (the
+    obstruction moves by O_k). `border`: cv2.warpPerspective's borderMode / borderValue."""
+    h, w = image.shape[:2]
+    hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
+    return cv2.warpPerspective(image, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, **border)
+
+
 def occlusions(mask: np.ndarray, motions: LayerMotions, k: int) -> np.ndarray:
     """Where frame k's sample of each reference background pixel is covered by the obstruction.
 
-    Frame k shows the background point of reference pixel x at B_k·x; the obstruction there is the
-    reference's obstruction pixel O_k⁻¹·B_k·x (the obstruction moves by O_k).
+    Outside the reference the obstruction is unknown: it counts as covering (a fence entering the
+    frame from beyond the reference's border must not be taken for background).
     """
-    h, w = mask.shape
-    hom = np.linalg.inv(motions.obstruction[k]) @ motions.background[k]
-    # Outside the reference the obstruction is unknown: count it as covering (a fence entering the
-    # frame from beyond the reference's border must not be taken for background).
-    return cv2.warpPerspective(
-        mask, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=1.0
-    )
+    return behind_in_frame(mask, motions, k, borderValue=1.0)

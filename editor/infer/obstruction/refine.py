@@ -18,6 +18,7 @@ from editor.infer.obstruction.align import (
     flow_homography,
     gray8,
     motion_candidates,
+    rescaled,
     resize_to,
     shift_candidates,
     warp_with_map,
@@ -95,8 +96,7 @@ def _flow_homography(src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> np
     hom = flow_homography(a, b, wsmall > 0.5, step=4, tol=1.0, least=20)
     if hom is None:
         return None
-    scale = np.diag([s, s, 1.0])
-    return np.linalg.inv(scale) @ hom @ scale
+    return rescaled(hom, 1 / s)
 
 
 def _texture(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -125,23 +125,21 @@ def ecc_homography(
     """
     t, s = resize_to(template, side)
     im, _ = resize_to(image, side)
-    scale = np.diag([s, s, 1.0])
-    h0 = (scale @ start @ np.linalg.inv(scale)).astype(np.float32)
+    h0 = rescaled(start, s).astype(np.float32)
     h0 /= h0[2, 2]
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-5)
     try:
         cc, h = cv2.findTransformECC(t, im, h0, cv2.MOTION_HOMOGRAPHY, crit, None, 3)
     except cv2.error:
         return start, -1.0
-    return np.linalg.inv(scale) @ h.astype(np.float64) @ scale, float(cc)
+    return rescaled(h.astype(np.float64), 1 / s), float(cc)
 
 
 def _ncc(template: np.ndarray, image: np.ndarray, hom: np.ndarray, side: int = ECC_SIDE) -> float:
     """Normalised correlation of the template with the image sampled at hom·x (inside pixels only)."""
     t, s = resize_to(template, side)
     im, _ = resize_to(image, side)
-    scale = np.diag([s, s, 1.0])
-    h = scale @ hom @ np.linalg.inv(scale)
+    h = rescaled(hom, s)
     size = (t.shape[1], t.shape[0])
     moved = cv2.warpPerspective(
         im, h, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=np.nan
@@ -170,8 +168,7 @@ def reflection_motion(
     flow = _flow_homography(gr, gk, _texture(small_ref, sigma))
     if flow is not None:
         cands.append(flow)
-    scale = np.diag([s, s, 1.0])
-    cands = [np.linalg.inv(scale) @ c @ scale for c in cands]
+    cands = [rescaled(c, 1 / s) for c in cands]
     if start is not None:
         cands.append(start)
     fr, fk = _gray_f(res_ref), _gray_f(res_k)

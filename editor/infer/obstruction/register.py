@@ -20,9 +20,9 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from editor.infer.obstruction.align import resize_to
+from editor.infer.obstruction.align import rescaled, resize_to
 from editor.infer.obstruction.composite import reference_clear
-from editor.infer.obstruction.layered import LayerMotions, channel_max, full_size_mask
+from editor.infer.obstruction.layered import LayerMotions, channel_max, corner_shift, full_size_mask
 
 SIDE = 480  # registration works on copies no larger than this
 REACH = 6.0  # px (at SIDE): the shift grid's half-width; the layer search is rarely further off
@@ -46,12 +46,6 @@ Cover = np.ndarray | None  # an image's own obstruction (image pixels, float 0/1
 
 def _gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-
-
-def _rescaled(hom: np.ndarray, s: float) -> np.ndarray:
-    """A homography in full-size pixels expressed on a copy scaled by `s`."""
-    scale = np.diag([s, s, 1.0])
-    return scale @ hom @ np.linalg.inv(scale)
 
 
 def robust_cost(
@@ -129,8 +123,7 @@ def robust_search(
 
 def _moved(a: np.ndarray, b: np.ndarray, w: int, h: int) -> float:
     """Largest displacement between two homographies at the image's corners."""
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
-    return float(np.abs(cv2.perspectiveTransform(corners, a) - cv2.perspectiveTransform(corners, b)).max())
+    return float(np.abs(corner_shift(a, w, h) - corner_shift(b, w, h)).max())
 
 
 def _fits(template: np.ndarray, image: np.ndarray, hom: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -286,16 +279,16 @@ def register_once(
         ob = motions.obstruction[k]
         if k == reference or ob is None or (afresh is not None and k not in afresh):
             continue
-        cover = cv2.warpPerspective(fence, _rescaled(ob, s), size, borderValue=0.0)
+        cover = cv2.warpPerspective(fence, rescaled(ob, s), size, borderValue=0.0)
         small = resize_to(frames[k], SIDE)[0]
         if like is not None:
             cover = np.maximum(cover, like(small).astype(np.float32))
         img = _gray(small)
-        start = _rescaled(homs[k], s)
+        start = rescaled(homs[k], s)
         near = robust_search(tmpl, img, start, mask, cover)
         wide = turned_search(tmpl, img, start, mask, cover)
         best = min((near, wide), key=lambda hm: robust_cost(tmpl, img, hm, mask, cover))
-        homs[k] = _rescaled(best, 1 / s)
+        homs[k] = rescaled(best, 1 / s)
         shift = _moved(homs[k], motions.background[k], w, h)
         remask |= shift > REMASK
         if shift * s > AGAIN:
