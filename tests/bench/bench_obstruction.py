@@ -268,9 +268,12 @@ def _fit(img: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
 
 
-def _checker(h: int, w: int) -> np.ndarray:
-    y, x = np.mgrid[0:h, 0:w]
-    return np.where(((y // 12) + (x // 12)) % 2 == 0, 0.8, 0.6).astype(np.float32)[..., None].repeat(3, 2)
+def fence_on_checker(layers) -> np.ndarray:
+    """An opaque obstruction layer's colour over a grey checkerboard where it is transparent, to look at."""
+    a = layers.alpha[..., None]
+    y, x = np.mgrid[0 : a.shape[0], 0 : a.shape[1]]
+    checker = np.where(((y // 12) + (x // 12)) % 2 == 0, 0.8, 0.6).astype(np.float32)[..., None]
+    return layers.obstruction * a + checker * (1 - a)
 
 
 def real(out: Path) -> None:
@@ -290,11 +293,8 @@ def real(out: Path) -> None:
             f"masked {layers.mask.mean():.1%}, {layers.info.get('hidden_pixels', '-')} hidden px}}"
         )
         ref = frames[layers.info["reference"]]
-        if kind == "fence":
-            a = layers.alpha[..., None]
-            obst = layers.obstruction * a + _checker(*a.shape[:2]) * (1 - a)
-        else:
-            obst = np.clip(layers.obstruction * 3.0, 0, 1)  # brightened ×3 to be visible
+        # a reflection's added light is brightened ×3 to be visible
+        obst = fence_on_checker(layers) if kind == "fence" else np.clip(layers.obstruction * 3.0, 0, 1)
         tiles = [_fit(t, 480) for t in (ref, layers.background, obst)]
         row = np.concatenate(tiles, axis=1)
         rows.append(row)

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "obstruction"))
 
+from bench_obstruction import fence_on_checker  # noqa: E402  (the script beside this one)
 from synth import grid_alpha  # noqa: E402
 
 from editor.core.metrics import psnr  # noqa: E402
@@ -74,11 +75,6 @@ def burst(
     return np.clip(stack, 0, 1)
 
 
-def _checker(h: int, w: int) -> np.ndarray:
-    y, x = np.mgrid[0:h, 0:w]
-    return np.where(((y // 12) + (x // 12)) % 2 == 0, 0.8, 0.6).astype(np.float32)[..., None].repeat(3, 2)
-
-
 def _region_psnr(a: np.ndarray, b: np.ndarray, inside: bool) -> float:
     x0, y0, x1, y1 = GIRL
     m = np.zeros(a.shape[:2], bool)
@@ -123,8 +119,7 @@ def main() -> None:
             f"{girl[0]:6.2f}/{girl[1]:6.2f} {rest[0]:6.2f}/{rest[1]:6.2f} {secs:5.1f}",
             flush=True,
         )
-        a = layers.alpha[..., None]
-        obst = layers.obstruction * a + _checker(*a.shape[:2]) * (1 - a)
+        obst = fence_on_checker(layers)
         rows.append(np.concatenate([frames[2], layers.background, obst, truth], axis=1))
     print(f"worst {min(gains):+.2f} dB, mean {np.mean(gains):+.2f} dB over {len(gains)}")
     sheet = np.concatenate([np.pad(r, ((0, 6), (0, 0), (0, 0)), constant_values=1.0) for r in rows])
