@@ -8,7 +8,8 @@
    BAR: ours ≥ reference + 3 dB on average and > median.
 2. Harder bursts (`--skip` "hard" to leave out), in two sets built the same way: DEV (tune on it) and
    HELD-OUT (`--set held-out`: other photos, seeds, pitches and angles; chain-link and single-wire
-   fences, brick and text backgrounds, rotation, reflections; judge on it, rarely). Square, diamond,
+   fences, brick and text backgrounds, rotation, reflections; judge on it, rarely; `held-out-2`: a
+   second one, chosen after the first had been looked into). Square, diamond,
    chain-link and wire grids 2–8 px thick over photos and over backgrounds with their own regular
    texture (zebra-like stripes, bricks, text), the background moving up to 20 px (and turning up to
    2°), the grid ~24 px, noise 2/255. Per case: PSNR of the reference frame, of the median of our
@@ -34,15 +35,24 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "obstruction"))
 
-from synth import bricks, fence_burst, grid_burst, reflection_burst, stripes, text_overlay  # noqa: E402
+from synth import (  # noqa: E402
+    bricks,
+    cover,
+    fence_burst,
+    grid_burst,
+    reflection_burst,
+    stripes,
+    text_overlay,
+)
 
 from editor.core.metrics import psnr, ssim  # noqa: E402
 from editor.core.pixels import to_float  # noqa: E402
-from editor.infer.obstruction import composite, pipeline, remove_obstruction  # noqa: E402
+from editor.infer.obstruction import composite, layered, pipeline, remove_obstruction  # noqa: E402
 from editor.infer.obstruction.align import align_burst  # noqa: E402
 from editor.io.images import load_image  # noqa: E402
 
-_steps = {"REGISTER": pipeline, "RESIDUAL_PASSES": composite}  # module holding each round-3 switch
+# the module holding each switch: round 3's steps, and the second layer hypothesis
+_steps = {"REGISTER": pipeline, "RESIDUAL_PASSES": composite, "HYPOTHESES": layered}
 
 DATA = REPO.parent / "shared" / "data"
 PHOTOS = [
@@ -59,14 +69,7 @@ def canvas(path: str, w: int, h: int, margin: int | None = None) -> np.ndarray:
     """Photo resized to cover w×h plus a margin (default 1/12 each side) for the homographies."""
     img = to_float(load_image(DATA / path).pixels)[..., :3]
     cw, ch = (round(w * 6 / 5), round(h * 6 / 5)) if margin is None else (w + 2 * margin, h + 2 * margin)
-    s = max(cw / img.shape[1], ch / img.shape[0])
-    img = cv2.resize(
-        img,
-        (max(cw, round(img.shape[1] * s)), max(ch, round(img.shape[0] * s))),
-        interpolation=cv2.INTER_AREA,
-    )
-    y0, x0 = (img.shape[0] - ch) // 2, (img.shape[1] - cw) // 2
-    return np.ascontiguousarray(img[y0 : y0 + ch, x0 : x0 + cw])
+    return cover(img, cw, ch)
 
 
 def make_burst(kind: str, i: int, w: int, h: int):
@@ -181,6 +184,9 @@ DEV = [
     Case("square", SINTEL, 32, 8, 35, "bricks", 18, 1.5, seed=14),
     Case("square", P15, 34, 7, 30, "bricks", 19, 1.2, seed=15),
     Case("square", BUTTERFLY, 26, 8, 20, "bricks", 17, 0.8, seed=16),
+    # Moved here from HELD-OUT (its failure, −0.30 dB, was taken apart to fix it: the layer search took
+    # an alias of the 7 px grid for the background's motion; see `layered.layer_hypotheses`).
+    Case("square", "sr/Set5/x4/img_002_SRF_4_HR.png", 30, 7, 25, "bricks", 20, 1.0, seed=106),
 ]
 # HELD-OUT: photos, seeds, pitches and angles never used while tuning; run rarely (`--set held-out`).
 H4, H7, H9, H18 = (f"inpaint/migan/places2_512_object/images/{k}.png" for k in (4, 7, 9, 18))
@@ -193,13 +199,35 @@ HELD_OUT = [
     Case("chain", WOMAN, 26, 3, 40, "stripes 8@20", 20, seed=103),
     Case("wire", H9, 30, 3, 5, None, 16, 2.0, seed=104),
     Case("wire", ELEPHANT, 14, 2, 80, "bricks", 10, seed=105),
-    Case("square", BIRD, 30, 7, 25, "bricks", 20, 1.0, seed=106),
+    # (the thick grid over the bird and bricks, seed 106, is in DEV now)
     Case("square", H18, 18, 3, 5, "text", 14, seed=107),
     Case("diamond", PLANT, 34, 6, 70, "text", 20, 2.0, seed=108),
     Case("reflection", H9, motion=6, seed=109, other=ELEPHANT),
     Case("reflection", WOMAN, motion=10, seed=110, other=H7),
     Case("reflection", H18, texture="text", motion=8, seed=111, other=BIRD),
 ]
+
+
+# HELD-OUT 2 (`--set held-out-2`): chosen once HELD-OUT had been looked into; photos no other set uses,
+# new seeds, pitches and angles, the same families. Judge on it, rarely.
+G2, G3, G6, G8, G13 = (f"inpaint/migan/places2_512_object/images/{k}.png" for k in (2, 3, 6, 8, 13))
+DONKEY = "matting/alphamatting_test_lowres/input_lowres/donkey.png"
+TROLL = "matting/alphamatting_test_lowres/input_lowres/troll.png"
+OST = "sr/realesrgan_inputs/OST_009.png"
+HELD_OUT_2 = [
+    Case("diamond", G2, 26, 4, 15, "stripes 10@60", 16, 1.0, seed=201),
+    Case("square", DONKEY, 32, 8, 10, "bricks", 18, 1.5, seed=202),
+    Case("chain", G3, 20, 2, 30, None, 14, 0.5, seed=203),
+    Case("wire", TROLL, 24, 3, 0, "text", 12, seed=204),
+    Case("square", G6, 28, 6, 40, "stripes 7@150", 20, 2.0, seed=205),
+    Case("diamond", G8, 18, 3, 55, None, 10, seed=206),
+    Case("square", OST, 22, 5, 5, "text", 20, 1.0, seed=207),
+    Case("chain", G13, 30, 4, 20, "bricks", 16, 0.8, seed=208),
+    Case("reflection", G2, motion=8, seed=209, other=TROLL),
+    Case("reflection", DONKEY, texture="stripes 12@45", motion=6, seed=210, other=G6),
+    Case("reflection", G13, motion=10, seed=211, other=OST),
+]
+SETS = {"dev": DEV, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2}
 
 
 def case_burst(c: Case, w: int, h: int, margin: int = 24):
@@ -243,13 +271,18 @@ def hard(w: int, h: int, cases: list[Case], label: str) -> None:
 
 def timing() -> None:
     """Seconds per 1 MP burst; the fence path also without the round-3 steps (sub-pixel registration
-    and per-frame cover off: the round-2 method), side by side in the same run, twice each."""
+    and per-frame cover off: the round-2 method) and with one layer hypothesis (the "appearance"
+    price only: the method before the second), side by side in the same run, twice each."""
     w, h = 1152, 864
     for kind in ("fence", "reflection"):
         b = make_burst(kind, 0, w, h)
         variants = [("", {})]
         if kind == "fence":
-            variants = [(" (round-2 path)", {"REGISTER": False, "RESIDUAL_PASSES": 0}), ("", {})] * 2
+            variants = [
+                (" (round-2 path)", {"REGISTER": False, "RESIDUAL_PASSES": 0}),
+                (" (one layer hypothesis)", {"HYPOTHESES": ("appearance",)}),
+                ("", {}),
+            ] * 2
         for label, off in variants:
             saved = {k: getattr(_steps[k], k) for k in off}
             for k, v in off.items():
@@ -319,7 +352,7 @@ def main() -> None:
     parser.add_argument("--hard-size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     parser.add_argument("--count", type=int, default=6, help="synthetic bursts per kind")
     parser.add_argument("--skip", nargs="*", default=[], choices=["synthetic", "hard", "timing", "real"])
-    parser.add_argument("--set", choices=["dev", "held-out"], default="dev",
+    parser.add_argument("--set", choices=list(SETS), default="dev",
                         help="harder cases: DEV (tune on these) or HELD-OUT (judge on these, rarely)")
     parser.add_argument("--only", type=int, nargs="*", help="harder cases by index (0-based)")
     args = parser.parse_args()
@@ -329,7 +362,7 @@ def main() -> None:
     if "synthetic" not in args.skip:
         synthetic(*args.size, args.count)
     if "hard" not in args.skip:
-        cases = DEV if args.set == "dev" else HELD_OUT
+        cases = SETS[args.set]
         if args.only:
             cases = [cases[i] for i in args.only]
         hard(*args.hard_size, cases, args.set.upper())

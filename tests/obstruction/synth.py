@@ -249,3 +249,13 @@ def _noisy(frames: list[np.ndarray], noise: float, rng: np.random.Generator) -> 
     stack = np.stack(frames).astype(np.float32)
     stack += rng.normal(0, noise, stack.shape).astype(np.float32)
     return np.clip(stack, 0, 1)
+
+
+def cover(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    """`img` resized to cover w×h (area resampling) and cropped about its centre to exactly that."""
+    s = max(w / img.shape[1], h / img.shape[0])
+    img = cv2.resize(
+        img, (max(w, round(img.shape[1] * s)), max(h, round(img.shape[0] * s))), interpolation=cv2.INTER_AREA
+    )
+    y0, x0 = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return np.ascontiguousarray(img[y0 : y0 + h, x0 : x0 + w])

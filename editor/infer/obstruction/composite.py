@@ -206,3 +206,31 @@ def compose_background(al: Alignment, motions: LayerMotions, sigma: float) -> La
         alpha=alpha,
         info={"hidden": inside & ~seen},
     )
+
+
+RENDER_TRUNCATE = 0.1  # a frame pixel's misfit counts at most this much in `render_misfit`
+
+
+def render_misfit(frames: np.ndarray, motions: LayerMotions, layers: Layers) -> float:
+    """How badly the composed layers explain the other frames: each frame drawn again from the
+    background and the obstruction (colour over alpha), each moved by its own motion, against the
+    frame itself (channel max, truncated, mean over the pixels the background covers).
+
+    Why: it judges a whole hypothesis (motions, mask and composite) by the one thing that is not a
+    guess, the frames; a background motion that is an alias of the grid or of a periodic background
+    leaves what the frames show elsewhere unexplained once the layers have to be one picture.
+    """
+    n, h, w, _ = frames.shape
+    alpha = (layers.alpha if layers.alpha is not None else layers.mask).astype(np.float32)
+    errs = []
+    for k in range(n):
+        ob = motions.obstruction[k]
+        if ob is None:  # the reference, or a frame without a second motion
+            continue
+        bg = cv2.warpPerspective(layers.background, motions.background[k], (w, h), borderValue=(np.nan,) * 3)
+        a = cv2.warpPerspective(alpha, ob, (w, h))[..., None]
+        drawn = a * cv2.warpPerspective(layers.obstruction, ob, (w, h)) + (1 - a) * bg
+        err = channel_max(np.abs(drawn - frames[k]))
+        inside = ~np.isnan(err)
+        errs.append(float(np.minimum(err[inside], RENDER_TRUNCATE).mean()) if inside.any() else 1.0)
+    return float(np.mean(errs)) if errs else 0.0

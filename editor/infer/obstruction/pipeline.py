@@ -9,9 +9,9 @@ import numpy as np
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, no_progress
 from editor.infer.obstruction.align import Alignment, align_burst
 from editor.infer.obstruction.burst import prepare_burst
-from editor.infer.obstruction.composite import background_alignment, compose_background
+from editor.infer.obstruction.composite import background_alignment, compose_background, render_misfit
 from editor.infer.obstruction.guess import guess_kind
-from editor.infer.obstruction.layered import estimate_layers
+from editor.infer.obstruction.layered import LayerMotions, layer_hypotheses
 from editor.infer.obstruction.layers import KINDS, Layers, noise_sigma
 from editor.infer.obstruction.refine import Refiner, refine_opaque, refine_reflection
 from editor.infer.obstruction.register import register_layers
@@ -59,15 +59,12 @@ def remove_obstruction(
     _check(cancel)
     progress(Progress(0.45, f"Separating layers ({chosen})"))
     if chosen == "fence":
-        motions = estimate_layers(burst, ref, progress=progress, cancel=cancel, span=(0.45, 0.75))
+        hypotheses = layer_hypotheses(burst, ref, progress=progress, cancel=cancel, span=(0.45, 0.75))
+        hypotheses = [m for m in hypotheses if any(o is not None for o in m.obstruction)]
         _check(cancel)
-        if any(m is not None for m in motions.obstruction):
+        if hypotheses:
             progress(Progress(0.75, "Composing the background from the frames that see it"))
-            if REGISTER:  # background motions to sub-pixel on the reference's background
-                motions = register_layers(burst, ref, motions)
-                _check(cancel)
-            al = background_alignment(burst, ref, motions)
-            layers = compose_background(al, motions, sigma)
+            layers, al = _best_composite(burst, ref, hypotheses, sigma, cancel)
         else:  # no second motion (nothing moves differently): the robust fusion of the aligned burst
             layers, al = _fused_opaque(burst, ref, al, sigma, progress, cancel)
         layers = (refiner or refine_opaque)(
@@ -92,6 +89,26 @@ def remove_obstruction(
         layers.info["auto_score"] = round(score, 3)
     progress(Progress(1.0, "Done"))
     return layers
+
+
+def _best_composite(
+    burst: np.ndarray, ref: int, hypotheses: list[LayerMotions], sigma: float, cancel: CancelToken | None
+) -> tuple[Layers, Alignment]:
+    """Each hypothesis registered and composed; the one whose layers draw the other frames best."""
+    best: tuple[float, Layers, Alignment] | None = None
+    for motions in hypotheses:
+        if REGISTER:  # background motions to sub-pixel on the reference's background
+            motions = register_layers(burst, ref, motions)
+            _check(cancel)
+        al = background_alignment(burst, ref, motions)
+        layers = compose_background(al, motions, sigma)
+        score = render_misfit(burst, motions, layers) if len(hypotheses) > 1 else 0.0
+        _check(cancel)
+        if best is None or score < best[0]:
+            best = (score, layers, al)
+    assert best is not None
+    best[1].info["hypotheses"] = len(hypotheses)
+    return best[1], best[2]
 
 
 def _fused_opaque(
