@@ -102,7 +102,8 @@ ARCHIVES = (
 
 # Design: what a rule for turned faces may be chosen on.
 DESIGN: dict[str, list[Marks]] = {
-    "breakingbad.jpg": [((1284, 245), (1390, 191), (1386, 380))],  # Walter, turned ~60°, far eye behind the nose
+    # Walter, turned ~60°, the far eye half behind the nose
+    "breakingbad.jpg": [((1284, 245), (1390, 191), (1386, 380))],
     "facetorch-family.jpg": [
         ((638, 325), (688, 348), (636, 395)),  # woman, three-quarter, tilted ~25°, eyes shut, laughing
         ((983, 351), (1051, 347), (1027, 427)),  # man, three-quarter, eyes squeezed shut, dark skin
