@@ -19,6 +19,7 @@ All geometry is numpy; the networks are the converted TFLite graphs (`archs.tfli
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,11 +233,11 @@ def mesh_in(model: Any, image: np.ndarray, centre: np.ndarray, side: float, angl
     return np.concatenate([xy, z], 1), presence
 
 
-def mesh_roi(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+def mesh_roi(points: np.ndarray, angle: float | None = None) -> tuple[np.ndarray, float, float]:
     """MediaPipe's tracking square from a mesh (face_landmarks_to_roi): rotation that levels the eye
-    corners 33 → 263, the points' bounding box in that level frame, its longer side × 1.5."""
+    corners 33 → 263 (or `angle`), the points' bounding box in that level frame, its longer side × 1.5."""
     pts = points[:, :2]
-    angle = _rotation(pts[33], pts[263])
+    angle = _rotation(pts[33], pts[263]) if angle is None else angle
     rot = np.array([[math.cos(angle), math.sin(angle)], [-math.sin(angle), math.cos(angle)]])
     local = (pts - pts.mean(0)) @ rot.T  # into the face's level frame
     lo, hi = local.min(0), local.max(0)
@@ -244,19 +245,24 @@ def mesh_roi(points: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 def landmarks(
-    model: Any, image: np.ndarray, det: np.ndarray, passes: int = MAX_PASSES
+    model: Any,
+    image: np.ndarray,
+    det: np.ndarray,
+    passes: int = MAX_PASSES,
+    angle: Callable[[np.ndarray], float | None] | None = None,
 ) -> tuple[np.ndarray, float]:
     """The mesh of one detection: first in the detection's square (MediaPipe's first frame), then up to
     `passes` times in the tracking square of the previous mesh (`mesh_roi`, MediaPipe's next frame),
     until that square moves less than ROI_STILL of its side. A pass whose face-presence score falls
-    below MIN_PRESENCE is not taken."""
+    below MIN_PRESENCE is not taken. `angle` (mesh → rotation) replaces the eye-corner rotation of the
+    tracking square, for the bench to compare other rules on the same passes."""
     x0, y0, x1, y1 = det[:4]
     kps = det[4:].reshape(6, 2)
     centre, side = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), ROI_SCALE * max(x1 - x0, y1 - y0)
     best = mesh_in(model, image, centre, side, _rotation(kps[0], kps[1]))
     for _ in range(passes):
-        new_centre, new_side, angle = mesh_roi(best[0])
-        again = mesh_in(model, image, new_centre, new_side, angle)
+        new_centre, new_side, turn = mesh_roi(best[0], None if angle is None else angle(best[0]))
+        again = mesh_in(model, image, new_centre, new_side, turn)
         if again[1] < MIN_PRESENCE:
             break
         best = again
