@@ -125,21 +125,30 @@ def _reflection(
 def _best_composite(
     burst: np.ndarray, ref: int, hypotheses: list[LayerMotions], sigma: float, cancel: CancelToken | None
 ) -> tuple[Layers, Alignment]:
-    """Each hypothesis registered and composed; the one whose layers draw the other frames best."""
-    best: tuple[float, Layers, Alignment] | None = None
+    """Each hypothesis registered and composed; the one whose layers draw the other frames best.
+
+    Only the best hypothesis's layers and motions are kept while the next is composed, not its
+    alignment (five resampled frames and their maps): that is rebuilt for the winner at the end."""
+    if len(hypotheses) == 1:
+        motions = register_layers(burst, ref, hypotheses[0]) if REGISTER else hypotheses[0]
+        al = background_alignment(burst, ref, motions)
+        layers = compose_background(al, motions, sigma)
+        layers.info["hypotheses"] = 1
+        return layers, al
+    best: tuple[float, Layers, LayerMotions] | None = None
     for motions in hypotheses:
         if REGISTER:  # background motions to sub-pixel on the reference's background
             motions = register_layers(burst, ref, motions)
             _check(cancel)
-        al = background_alignment(burst, ref, motions)
-        layers = compose_background(al, motions, sigma)
-        score = render_misfit(burst, motions, layers) if len(hypotheses) > 1 else 0.0
+        layers = compose_background(background_alignment(burst, ref, motions), motions, sigma)
+        score = render_misfit(burst, motions, layers)
         _check(cancel)
         if best is None or score < best[0]:
-            best = (score, layers, al)
+            best = (score, layers, motions)
+        del layers
     assert best is not None
     best[1].info["hypotheses"] = len(hypotheses)
-    return best[1], best[2]
+    return best[1], background_alignment(burst, ref, best[2])
 
 
 def _fused_opaque(
