@@ -9,7 +9,7 @@ import numpy as np
 from editor.infer.api import CancelToken, InferenceError, Progress, ProgressFn, no_progress
 from editor.infer.obstruction.align import Alignment, align_burst, gray8, shift_candidates
 from editor.infer.obstruction.burst import prepare_burst
-from editor.infer.obstruction.composite import background_alignment, compose_background, render_misfit
+from editor.infer.obstruction.composite import background_alignment, compose_background, judged_misfit
 from editor.infer.obstruction.guess import guess_kind
 from editor.infer.obstruction.layered import LayerMotions, layer_hypotheses
 from editor.infer.obstruction.layers import KINDS, Layers, noise_sigma
@@ -125,30 +125,22 @@ def _reflection(
 def _best_composite(
     burst: np.ndarray, ref: int, hypotheses: list[LayerMotions], sigma: float, cancel: CancelToken | None
 ) -> tuple[Layers, Alignment]:
-    """Each hypothesis registered and composed; the one whose layers draw the other frames best.
-
-    Only the best hypothesis's layers and motions are kept while the next is composed, not its
-    alignment (five resampled frames and their maps): that is rebuilt for the winner at the end."""
-    if len(hypotheses) == 1:
-        motions = register_layers(burst, ref, hypotheses[0]) if REGISTER else hypotheses[0]
-        al = background_alignment(burst, ref, motions)
-        layers = compose_background(al, motions, sigma)
-        layers.info["hypotheses"] = 1
-        return layers, al
-    best: tuple[float, Layers, LayerMotions] | None = None
+    """Each hypothesis registered; the one whose layers draw the other frames best (`judged_misfit`),
+    composed at full size."""
+    best: tuple[float, LayerMotions] | None = None
     for motions in hypotheses:
         if REGISTER:  # background motions to sub-pixel on the reference's background
             motions = register_layers(burst, ref, motions)
             _check(cancel)
-        layers = compose_background(background_alignment(burst, ref, motions), motions, sigma)
-        score = render_misfit(burst, motions, layers)
+        score = judged_misfit(burst, ref, motions) if len(hypotheses) > 1 else 0.0
         _check(cancel)
         if best is None or score < best[0]:
-            best = (score, layers, motions)
-        del layers
+            best = (score, motions)
     assert best is not None
-    best[1].info["hypotheses"] = len(hypotheses)
-    return best[1], background_alignment(burst, ref, best[2])
+    al = background_alignment(burst, ref, best[1])
+    layers = compose_background(al, best[1], sigma)
+    layers.info["hypotheses"] = len(hypotheses)
+    return layers, al
 
 
 def _fused_opaque(
