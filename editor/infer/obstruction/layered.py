@@ -215,6 +215,37 @@ def _clean_view(gray: np.ndarray) -> np.ndarray:
     return suppress_thin(suppress_periodic(gray)).astype(np.float32) / 255
 
 
+def _explained(ref: np.ndarray, frame: np.ndarray, hom: np.ndarray) -> np.ndarray:
+    """`misfit` with a pixel of slack, infinite where the frame has no sample."""
+    return np.nan_to_num(misfit(ref, frame, hom, slack=1), nan=np.inf)
+
+
+def _in_front(
+    eb: np.ndarray, eo: np.ndarray, bg: np.ndarray, ob: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Under "`ob` in front of `bg`" (misfits `eb`, `eo` of `_explained`): the reference pixels that are
+    the obstruction's own, and the reference pixels whose background sample B·x the obstruction hides
+    in the frame (O⁻¹·B·x is one of its own pixels)."""
+    own_ob = (eo < OWN * eb) & (eo < GOOD)
+    h, w = own_ob.shape
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    hidden = cv2.warpPerspective(own_ob.astype(np.uint8), np.linalg.inv(ob) @ bg, (w, h), flags=flags) > 0
+    return own_ob, hidden
+
+
+def _order_score(eb: np.ndarray, eo: np.ndarray, own_ob: np.ndarray, hidden: np.ndarray) -> float:
+    known = np.isfinite(eb) & np.isfinite(eo)
+    unexplained = known & (np.minimum(eb, eo) > GOOD)
+    predicted = known & hidden & ~own_ob
+    union = (unexplained | predicted).sum()
+    return 1.0 - float((unexplained & predicted).sum()) / union if union else 1.0
+
+
+def _layered_score(eb: np.ndarray, eo: np.ndarray, own_ob: np.ndarray, hidden: np.ndarray) -> float:
+    err = np.minimum(np.minimum(eb, eo), TRUNCATE)
+    return float(np.where(hidden & ~own_ob, np.minimum(err, OCCLUDED), err).mean())
+
+
 def order_misfit(ref: np.ndarray, frame: np.ndarray, bg: np.ndarray, ob: np.ndarray) -> float:
     """1 − IoU of the pixels neither motion explains and the occlusion that "`ob` is in front" predicts.
 
@@ -224,17 +255,8 @@ def order_misfit(ref: np.ndarray, frame: np.ndarray, bg: np.ndarray, ob: np.ndar
     swapped order predicts other pixels, so the order that predicts the unexplained ones is right
     even where both motions look equally steady and equally plausible (a thick grid over stripes).
     """
-    eb = np.nan_to_num(misfit(ref, frame, bg, slack=1), nan=np.inf)
-    eo = np.nan_to_num(misfit(ref, frame, ob, slack=1), nan=np.inf)
-    known = np.isfinite(eb) & np.isfinite(eo)
-    own_ob = (eo < OWN * eb) & (eo < GOOD)
-    unexplained = known & (np.minimum(eb, eo) > GOOD)
-    h, w = own_ob.shape
-    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    hidden = cv2.warpPerspective(own_ob.astype(np.uint8), np.linalg.inv(ob) @ bg, (w, h), flags=flags) > 0
-    predicted = known & hidden & ~own_ob
-    union = (unexplained | predicted).sum()
-    return 1.0 - float((unexplained & predicted).sum()) / union if union else 1.0
+    eb, eo = _explained(ref, frame, bg), _explained(ref, frame, ob)
+    return _order_score(eb, eo, *_in_front(eb, eo, bg, ob))
 
 
 def layered_misfit(ref: np.ndarray, frame: np.ndarray, bg: np.ndarray, ob: np.ndarray) -> float:
@@ -248,14 +270,8 @@ def layered_misfit(ref: np.ndarray, frame: np.ndarray, bg: np.ndarray, ob: np.nd
     pair itself predicts as such removes that advantage. It does not tell the pair's order apart (the
     swapped order is priced about the same): `composite.render_misfit` judges the hypotheses.
     """
-    eb = np.nan_to_num(misfit(ref, frame, bg, slack=1), nan=np.inf)
-    eo = np.nan_to_num(misfit(ref, frame, ob, slack=1), nan=np.inf)
-    own_ob = (eo < OWN * eb) & (eo < GOOD)
-    h, w = own_ob.shape
-    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    hidden = cv2.warpPerspective(own_ob.astype(np.uint8), np.linalg.inv(ob) @ bg, (w, h), flags=flags) > 0
-    err = np.minimum(np.minimum(eb, eo), TRUNCATE)
-    return float(np.where(hidden & ~own_ob, np.minimum(err, OCCLUDED), err).mean())
+    eb, eo = _explained(ref, frame, bg), _explained(ref, frame, ob)
+    return _layered_score(eb, eo, *_in_front(eb, eo, bg, ob))
 
 
 Option = tuple[float, np.ndarray, "np.ndarray | None"]  # (cost, background, obstruction) of one frame
@@ -289,24 +305,34 @@ def _frame_options(
     cands = _distinct(cands + extra, ref_b.shape[1], ref_b.shape[0], tol=0.25)
     raw, clean = errs(cands)
     cost, partner = pair_costs(raw, clean)
+    explained: dict[int, np.ndarray] = {}  # each candidate's full-size misfit, computed once
+
+    def in_front(b: int, o: int) -> tuple[float, float]:
+        """`order_misfit` and `layered_misfit` of "candidate o in front of candidate b"."""
+        for c in (b, o):
+            if c not in explained:
+                explained[c] = _explained(ref_b, frame_b, cands[c])
+        eb, eo = explained[b], explained[o]
+        occlusion = _in_front(eb, eo, cands[b], cands[o])
+        return _order_score(eb, eo, *occlusion), _layered_score(eb, eo, *occlusion)
+
     pairs: dict[str, dict[tuple[int, int], float]] = {name: {} for name in COSTS}
     for i in np.argsort(cost)[:OPTIONS]:
-        j = int(partner[i])
+        i, j = int(i), int(partner[i])
         if j < 0:
-            pairs["appearance"][(int(i), -1)] = float(cost[i])
-            pairs["layered"][(int(i), -1)] = float(raw[i].mean() + CLEAN_WEIGHT * clean[i].mean())
+            pairs["appearance"][(i, -1)] = float(cost[i])
+            pairs["layered"][(i, -1)] = float(raw[i].mean() + CLEAN_WEIGHT * clean[i].mean())
             continue
         # Both orders of the pair: the one whose front layer predicts the occlusions better wins
         # (only the order pays: which obstruction motion goes with a background stays appearance's).
         both = np.minimum(raw[i], raw[j]).mean()
-        front_j = order_misfit(ref_b, frame_b, cands[i], cands[j])
-        front_i = order_misfit(ref_b, frame_b, cands[j], cands[i])
-        for b, o, worse in ((int(i), j, front_j - front_i), (j, int(i), front_i - front_j)):
+        front_j, layered_ij = in_front(i, j)
+        front_i, layered_ji = in_front(j, i)
+        orders = ((i, j, front_j - front_i, layered_ij), (j, i, front_i - front_j, layered_ji))
+        for b, o, worse, layered in orders:
             if (b, o) not in pairs["appearance"]:
                 pairs["appearance"][(b, o)] = float(both + clean[b].mean()) + ORDER * max(0.0, worse)
-                pairs["layered"][(b, o)] = layered_misfit(ref_b, frame_b, cands[b], cands[o]) + (
-                    CLEAN_WEIGHT * float(clean[b].mean())
-                )
+                pairs["layered"][(b, o)] = layered + CLEAN_WEIGHT * float(clean[b].mean())
     return {
         name: sorted(
             ((c, cands[b], None if o < 0 else cands[o]) for (b, o), c in priced.items()), key=lambda x: x[0]

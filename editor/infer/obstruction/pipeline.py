@@ -117,9 +117,11 @@ def _reflection(
     homs = [np.eye(3) if k == ref else shift_candidates(ref_gray, gray8(f))[0] for k, f in enumerate(burst)]
     other = separated(align_burst(burst, ref, thin=False, homographies=homs, cancel=cancel), (0.85, 1.0))
     light = float(other.obstruction.mean())
-    weaker = light < min(float(layers.obstruction.mean()), float(other.background.mean()))
-    (other if weaker else layers).info["realigned"] = weaker
-    return other if weaker else layers
+    if light < min(float(layers.obstruction.mean()), float(other.background.mean())):
+        other.info["realigned"] = True
+        return other
+    layers.info["realigned"] = False
+    return layers
 
 
 def _best_composite(
