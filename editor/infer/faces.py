@@ -2,9 +2,11 @@
 
 Detection letterboxes the photo into a 128×128 square (values in [-1, 1]), decodes the 896 SSD
 anchors (x, y, w, h and six keypoints, scale 128), keeps scores ≥ 0.5 and merges overlaps by
-weighted non-maximum suppression (IoU 0.3). Each face's first crop is a square 1.5× the box's longer
-side, centred on the box and rotated so the eyes are level; it is resampled from the full-resolution
-photo to 192×192 ([0, 1]) for the mesh, whose points are mapped back through the same rotation.
+weighted non-maximum suppression (IoU 0.3); overlapping squares of a half and a quarter of the photo
+are searched the same way, so that the smaller faces of a group photo are found too. Each face's first
+crop is a square 1.5× the box's longer side, centred on the box and rotated so the eyes are level; it
+is resampled from the full-resolution photo to 192×192 ([0, 1]) for the mesh, whose points are mapped
+back through the same rotation.
 The mesh is then run again in the square MediaPipe's tracker derives from the mesh itself (eye
 corners 33 → 263 level, the points' bounding box × 1.5) until that square stops moving: the
 detector's box is often off-centre on turned and small faces, the tracking square fits the mesh. (On a
@@ -32,6 +34,7 @@ DET_SIZE, MESH_SIZE = 128, 192
 MIN_SCORE, NMS_IOU = 0.5, 0.3
 ROI_SCALE = 1.5
 MIN_PRESENCE = 0.1
+ZOOM_BATCH = 32  # squares per detector call in the zoomed search
 MAX_PASSES, ROI_STILL = 4, 0.01  # tracking passes; "still" = centre and side move < 1 % of the side
 # Openings of the 468-point mesh (MediaPipe's FACEMESH_RIGHT_EYE / LEFT_EYE / LIPS), each as an upper and
 # a lower contour from one corner to the other: the subject's right eye, left eye, inner lips.
@@ -170,21 +173,22 @@ def to_image(points: np.ndarray, corners: np.ndarray, size: int = MESH_SIZE) -> 
     return points @ m[:, :2].T + m[:, 2]
 
 
-def _run(graph: Any, x: np.ndarray) -> list[np.ndarray]:
+def _run(graph: Any, x: np.ndarray, *, batch: bool = False) -> list[np.ndarray]:
+    """The graph's outputs for one input (or, with `batch`, for a stack of them at once)."""
     import torch
 
     buf = next(iter(graph.buffers()))
     with torch.inference_mode():
-        out = graph(torch.from_numpy(np.ascontiguousarray(x[None])).to(buf.device))
+        out = graph(torch.from_numpy(np.ascontiguousarray(x if batch else x[None])).to(buf.device))
     return [o.float().cpu().numpy() for o in out]
 
 
-def _detect_in(net: Any, image: np.ndarray, x0: int = 0, y0: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Raw detections (image pixels, offset by x0, y0) and scores of one letterboxed view."""
-    small, scale, ox, oy = letterbox(np.clip(image, 0, 1))
+def _detect_in(net: Any, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw detections (image pixels) and scores of the whole photo, letterboxed."""
+    small, scale, ox, oy = letterbox(image)
     raw_boxes, raw_scores = _run(net.graph(DETECTOR), small * 2.0 - 1.0)
     boxes, scores = decode(raw_boxes, raw_scores)
-    pts = (boxes.reshape(len(boxes), 8, 2) * DET_SIZE - np.array([ox, oy])) / scale + np.array([x0, y0])
+    pts = (boxes.reshape(len(boxes), 8, 2) * DET_SIZE - np.array([ox, oy])) / scale
     return pts.reshape(len(boxes), 16), scores
 
 
@@ -200,24 +204,58 @@ def _tiles(h: int, w: int, side: int) -> list[tuple[int, int]]:
     return [(x, y) for y in starts(h) for x in starts(w)]
 
 
+def _detect_zoomed(net: Any, image: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Raw detections (image pixels) and scores in overlapping side×side squares. The photo is shrunk once
+    so that a square is the detector's 128 pixels, and the squares go through the detector as one batch.
+    A box that runs past an edge its square shares with the rest of the photo is dropped: that face is
+    cut by the square, and the overlapping square beside it sees it whole."""
+    scale = DET_SIZE / side
+    level = _area_resize(image, scale)
+    lh, lw = level.shape[:2]
+    corners = _tiles(lh, lw, DET_SIZE)
+    squares = np.zeros((len(corners), DET_SIZE, DET_SIZE, 3), np.float32)
+    for i, (x, y) in enumerate(corners):
+        tile = level[y : y + DET_SIZE, x : x + DET_SIZE]
+        squares[i, : tile.shape[0], : tile.shape[1]] = tile
+    graph = net.graph(DETECTOR)
+    outs = [
+        _run(graph, squares[i : i + ZOOM_BATCH] * 2.0 - 1.0, batch=True)
+        for i in range(0, len(corners), ZOOM_BATCH)
+    ]
+    raw_boxes = np.concatenate([o[0] for o in outs])
+    raw_scores = np.concatenate([o[1] for o in outs])
+    found_pts, found_scores = [], []
+    for (x, y), rb, rs in zip(corners, raw_boxes, raw_scores, strict=True):
+        boxes, scores = decode(rb, rs)
+        px = boxes.reshape(len(boxes), 8, 2) * DET_SIZE  # pixels of the square
+        cut = (px[:, 0, 0] < 0) & (x > 0)
+        cut |= (px[:, 0, 1] < 0) & (y > 0)
+        cut |= (px[:, 1, 0] > DET_SIZE) & (x + DET_SIZE < lw)
+        cut |= (px[:, 1, 1] > DET_SIZE) & (y + DET_SIZE < lh)
+        found_pts.append(((px[~cut] + (x, y)) / scale).reshape(-1, 16))
+        found_scores.append(scores[~cut])
+    return np.concatenate(found_pts), np.concatenate(found_scores)
+
+
 def detect(model: Any, image: np.ndarray, *, zoom_levels: int = 2) -> list[tuple[np.ndarray, float]]:
     """Detections in image pixels: (x0, y0, x1, y1, 6 keypoints x/y) and score, best first.
 
     The short-range detector sees the whole photo at 128×128, so a face smaller than about a tenth of
-    the frame is missed. When the whole view finds nothing, overlapping squares of half, then a
-    quarter, of the shorter side are searched (stopping at the first level that finds a face).
+    the frame is missed: in a group photo it finds the larger faces and misses the rest. So overlapping
+    squares of half, then a quarter, of the shorter side are searched too (while a square is at least twice
+    the detector's input), and what every view finds is merged by weighted suppression.
     """
     net = getattr(model, "model", model)
-    boxes, scores = _detect_in(net, image)
-    h, w = image.shape[:2]
-    side = min(h, w)
+    image = np.clip(np.asarray(image[..., :3], np.float32), 0, 1)
+    found = [_detect_in(net, image)]
+    side = min(image.shape[:2])
     for _ in range(zoom_levels):
-        if len(scores) or side < 2 * DET_SIZE:
+        if side < 2 * DET_SIZE:
             break
         side //= 2
-        found = [_detect_in(net, image[y : y + side, x : x + side], x, y) for x, y in _tiles(h, w, side)]
-        boxes = np.concatenate([b for b, _ in found])
-        scores = np.concatenate([s for _, s in found])
+        found.append(_detect_zoomed(net, image, side))
+    boxes = np.concatenate([b for b, _ in found])
+    scores = np.concatenate([s for _, s in found])
     return [(b, s) for b, s in weighted_nms(boxes, scores)]
 
 
@@ -301,14 +339,32 @@ def face_points(mesh: np.ndarray) -> tuple[tuple[Point, Point], Point]:
     return (eyes[0], eyes[1]), (float(mouth[0]), float(mouth[1]))  # type: ignore[return-value]
 
 
+def _mesh_box(mesh: np.ndarray) -> np.ndarray:
+    return np.concatenate([mesh[:, :2].min(0), mesh[:, :2].max(0)])
+
+
+def _inside(point: Point, box: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
 def find_faces(model: Any, image: np.ndarray, *, max_faces: int = 8) -> list[Face]:
-    """Every face the detector finds (best first), with its mesh, eyes and mouth."""
-    faces = []
-    for det, score in detect(model, image)[:max_faces]:
+    """Every face the detector finds (best first), with its mesh, eyes and mouth. A box whose mesh says it
+    holds no face is dropped, and so is one whose mesh lands on a face already kept (the whole view and a
+    zoomed square can each box the same face, differently enough that suppression keeps both, and a mesh
+    grown from the poorer box may not settle exactly on the other: an eye inside a kept face's mesh is the
+    same face, as two people's faces never overlap that much)."""
+    faces: list[Face] = []
+    kept: list[np.ndarray] = []
+    for det, score in detect(model, image):
+        if len(faces) == max_faces:
+            break
         mesh, presence = landmarks(model, image, det)
         if presence < MIN_PRESENCE:
             continue  # the detector's box holds no face the mesh model accepts
         eyes, mouth = face_points(mesh)
+        if any(_inside(eye, box) for eye in eyes for box in kept):
+            continue
+        kept.append(_mesh_box(mesh))
         x0, y0, x1, y1 = (float(v) for v in det[:4])
         faces.append(
             Face(

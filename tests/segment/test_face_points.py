@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mp_helpers import BABY, DESIGN_FACES, OLD_PHOTO, loaded, nearest_detection, photo, point_errors
+from mp_helpers import BABY, DESIGN_FACES, OLD_PHOTO, WOMAN, loaded, nearest_detection, photo, point_errors
 
 from editor.infer import faces
 
@@ -95,3 +95,29 @@ def test_tracking_recovers_from_an_off_centre_square(face_model, rel: str) -> No
         err_tracked = np.hypot(*(np.array([*tracked[0], tracked[1]]) - ref).T) / iod
         assert err_tracked.max() <= 0.03, err_tracked
         assert err_one.max() >= 0.10, err_one  # the shift really matters to a single pass
+
+
+def test_a_small_face_beside_a_large_one_is_found_once_each(face_model, monkeypatch) -> None:
+    """A group photo: the whole 128×128 view finds the large face and misses a face a tenth of the frame's
+    width (before the zoomed squares were always searched, only the large face came back). Each face is
+    found exactly once, although the whole view and the zoomed squares box the large one differently."""
+    import cv2
+
+    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
+    canvas[250:762, 1000:1512] = photo(BABY)
+    woman = cv2.resize(photo(WOMAN), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    canvas[400 : 400 + woman.shape[0], 150 : 150 + woman.shape[1]] = woman
+    found = faces.find_faces(face_model, canvas)
+    assert len(found) == 2, [f.box for f in found]
+    # the woman's hand marks (test_person_and_faces.HAND_MARKED), halved and moved with her
+    marks = tuple((x * 0.5 + 150, y * 0.5 + 400) for x, y in ((77, 102), (140, 92), (122, 169)))
+    face = min(found, key=lambda f: float(np.hypot(*np.subtract(f.eyes[0], marks[0]))))
+    errs = point_errors([*face.eyes, face.mouth], marks)
+    assert max(errs) <= BAR_EACH, errs
+    # a second, poorer box on the same face (as the whole view gives beside a zoomed square): one face
+    real = faces.detect(face_model, canvas)
+    low = [(d.copy(), s * 0.6) for d, s in real if d[0] < 800]  # the woman's box, moved down by 45 %
+    for d, _ in low:
+        d[1::2] += 0.45 * (d[3] - d[1])
+    monkeypatch.setattr(faces, "detect", lambda *_a, **_k: real + low)
+    assert len(faces.find_faces(face_model, canvas)) == 2
