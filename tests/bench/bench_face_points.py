@@ -7,8 +7,9 @@ each point ≤ 12 %, mean ≤ 10 %. Faces: the design set (`mp_helpers.DESIGN_FA
 skipped with the reason when offline), which the choices in `editor.infer.faces` were made on. `--cut` adds
 copies of the design faces cut off a little below the nose (a window 1.6 IOD either side of the eyes,
 2.2 IOD above them, mouth out of frame: how Set5 head is framed), eyes only. `--held-out` adds the four
-held-out faces of test_person_and_faces, `--new-held-out` the five of `face_photos.HELD_OUT` (each checked
-once at the end, never tuned on). Variants, all from the same detections:
+held-out faces of test_person_and_faces, `--new-held-out` the five of `face_photos.HELD_OUT`, `--held-out-2`
+the fourteen of `face_photos.HELD_OUT_2` (each checked once at the end, never tuned on). Variants, all from
+the same detections:
   box proportions   stand-in: fixed places in the detector's box (eyes at 30/70 % across and 38 % down,
                     mouth at 50 % across and 78 % down)
   detector keypts   BlazeFace's own eye and mouth keypoints
@@ -22,6 +23,9 @@ once at the end, never tuned on). Variants, all from the same detections:
                     (eyes, lips, brows, face oval) instead of one pair of eye corners
   det if turned     the detector's rotation when the mesh's eye corners differ in depth by > 0.5 IOD
                     (a strongly turned face, whose far-eye corner is a guess), else the eye corners
+  lucid faces       `faces.find_faces` end to end, the found face nearest the marks (999 % when none):
+                    the variants above start from the detection nearest the marks, this from the boxes
+                    `lucid faces` keeps
 Prints the mesh time per face, one pass against tracked (same run), and `cat /proc/loadavg`.
 """
 
@@ -134,6 +138,7 @@ def main() -> int:
     ap.add_argument("--cut", action="store_true")
     ap.add_argument("--held-out", action="store_true")
     ap.add_argument("--new-held-out", action="store_true")
+    ap.add_argument("--held-out-2", action="store_true")
     args = ap.parse_args()
     import torch
 
@@ -146,16 +151,19 @@ def main() -> int:
     model = load_model(ModelStore().path("mediapipe-face-mesh"))
     design = faces_of(DESIGN_FACES, SHARED_DATA)
     new_held_out: list[Face] = []
+    held_out_2: list[Face] = []
     try:
         cache = face_photos.fetch()
         design += faces_of(face_photos.DESIGN, cache)
         new_held_out = faces_of(face_photos.HELD_OUT, cache)
+        held_out_2 = faces_of(face_photos.HELD_OUT_2, cache)
     except face_photos.Unavailable as exc:
         print(f"face_photos skipped: {exc}")
     sets = [("design", design)]
     sets += [("design, cut below the nose", cut_below_nose(design))] if args.cut else []
     sets += [("held-out", faces_of(HELD_OUT, SHARED_DATA))] if args.held_out else []
     sets += [("new held-out", new_held_out)] if args.new_held_out else []
+    sets += [("held-out 2", held_out_2)] if args.held_out_2 else []
     variants = [
         ("box proportions", box_proportions, None),
         ("detector keypts", detector_keypoints, None),
@@ -170,6 +178,7 @@ def main() -> int:
     for set_name, marked in sets:
         rows: dict[str, list] = {v[0]: [] for v in variants}
         names, spent = [], {v[0]: 0.0 for v in variants}
+        found_rows = []
         for name, path, window, marks in marked:
             image = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
             if window:
@@ -178,6 +187,12 @@ def main() -> int:
             if not dets:
                 print(f"{name}: no face detected")
                 continue
+            found = faces.find_faces(model, image)
+            if found:
+                face = min(found, key=lambda f: float(np.hypot(*np.subtract(f.eyes[0], marks[0]))))
+                found_rows.append(point_errors([*face.eyes, face.mouth], marks))
+            else:
+                found_rows.append([9.99] * sum(m is not None for m in marks))
             det = nearest_detection(dets, marks)
             names.append(name)
             det_angle = faces._rotation(*det[4:8].reshape(2, 2))
@@ -193,6 +208,7 @@ def main() -> int:
                 rows[vname].append(point_errors(points(det, mesh), marks))
         print(f"\n{set_name}: error % of IOD per face (left eye / right eye / mouth)")
         print(" " * 18 + "".join(f"{n[:12]:>13s}" for n in names))
+        rows["lucid faces"] = found_rows
         for name, errs in rows.items():
             flat = [e for face in errs for e in face]
             cells = "".join(f"{'/'.join(f'{e * 100:.0f}' for e in face):>13s}" for face in errs)
