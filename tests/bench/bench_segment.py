@@ -4,7 +4,8 @@
 1. Segmentation per image: Lucid's converted graph (torch) vs Google's runtime (ai-edge-litert, the
    fair reference: same model, same 256×256 input), median of 10 runs after a warm-up, plus the
    whole `segment` task (resize in and out) on a 1920×1080 photo.
-2. Face detector and landmark model per face: torch vs litert, and the whole `faces` pipeline.
+2. Face detector and landmark model per face: torch vs litert, and the whole `faces` pipeline; detection
+   on a 2 MP and a 12 MP photo with the whole view only against the whole view plus the zoomed squares.
 3. The one-click cut-out (`cutout` task: person mask → trimap → closed-form matte → foreground) on a
    12 MP photo (bgmv2 test_fg.jpg upscaled to 4000×3000) and on the 2 MP original.
 Prints `cat /proc/loadavg` before and after: the machine is shared.
@@ -119,6 +120,15 @@ def main() -> int:
         print(f"   {name:28s} torch {ours:6.1f} ms   litert {ref:6.1f} ms")
     whole = median_s(lambda: faces.find_faces(mesh, woman), 5) * 1000
     print(f"   whole faces pipeline (detect + mesh, 1 face) {whole:.1f} ms")
+    big = cv2.resize(man, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    for label, img in (("1920×1080 (test_fg)", man), ("12 MP (test_fg ×2.08)", big)):
+        view = median_s(lambda img=img: faces.detect(mesh, img, zoom_levels=0), 3) * 1000
+        zoomed = median_s(lambda img=img: faces.detect(mesh, img), 3) * 1000
+        found = median_s(lambda img=img: faces.find_faces(mesh, img), 3) * 1000
+        print(
+            f"   {label:22s} detect: whole view {view:6.0f} ms, with the zoomed squares {zoomed:6.0f} ms;"
+            f" find_faces {found:6.0f} ms"
+        )
 
     print("\n3. one-click cut-out (person mask → trimap → closed-form matte → foreground)")
     sizes = [("2 MP (1920×1080)", man)]
