@@ -8,8 +8,8 @@ skipped with the reason when offline), which the choices in `editor.infer.faces`
 copies of the design faces cut off a little below the nose (a window 1.6 IOD either side of the eyes,
 2.2 IOD above them, mouth out of frame: how Set5 head is framed), eyes only. `--held-out` adds the four
 held-out faces of test_person_and_faces, `--new-held-out` the five of `face_photos.HELD_OUT`, `--held-out-2`
-the fourteen of `face_photos.HELD_OUT_2` (each checked once at the end, never tuned on). Variants, all from
-the same detections:
+the fourteen of `face_photos.HELD_OUT_2` (two annotators' mean; each set checked once at the end, never
+tuned on). Variants, all from the same detections:
   box proportions   stand-in: fixed places in the detector's box (eyes at 30/70 % across and 38 % down,
                     mouth at 50 % across and 78 % down)
   detector keypts   BlazeFace's own eye and mouth keypoints
