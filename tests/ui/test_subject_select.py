@@ -171,3 +171,36 @@ def test_latent_find_face_places_draggable_points(env, qapp) -> None:
     tool.release(QPointF(130, 180), none)
     assert pts.points[2] == (130.0, 180.0) and pts.points[0] == (lx, ly)
     assert panel._markers.items[2].pos().x() == 130.0
+
+
+def test_find_face_in_a_group_photo_steps_through_the_faces_or_takes_the_selected_one(env, qapp) -> None:
+    """Two faces (the Set5 baby, and the woman at half size beside her): Find face places the best one,
+    says how many there are, and each further Find face moves to the next; with a selection around the
+    woman it places her at once."""
+    from editor.core.geometry import Rect
+    from editor.ui.ai.latent_panel import LatentPanel
+
+    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
+    canvas[250:762, 1000:1512] = _photo("sr/Set5/x4/img_001_SRF_4_HR.png")
+    woman = _photo("sr/Set5/x4/img_005_SRF_4_HR.png", 0.5)
+    canvas[400 : 400 + woman.shape[0], 150 : 150 + woman.shape[1]] = woman
+    doc = photo_doc(canvas)
+    env.window.add_document(doc)
+    panel = LatentPanel(env.controller, env.window)
+
+    def left_eye_x() -> float:
+        return panel.points(doc).points[0][0]
+
+    assert run_async(qapp, panel.find_face())
+    first = left_eye_x()
+    assert "Face 1 of 2" in env.window.statusBar().currentMessage()
+    assert run_async(qapp, panel.find_face())
+    second = left_eye_x()
+    assert "Face 2 of 2" in env.window.statusBar().currentMessage()
+    assert sorted([first < 800, second < 800]) == [False, True]  # the baby and the woman, one each
+    assert run_async(qapp, panel.find_face())
+    assert left_eye_x() == first  # round again
+    doc.select_rect(Rect(120, 380, 200, 220))  # around the woman
+    panel.points(doc).clear()
+    assert run_async(qapp, panel.find_face())
+    assert left_eye_x() < 800

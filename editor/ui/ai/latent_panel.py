@@ -58,6 +58,28 @@ def to_pixmap(rgb: np.ndarray, size: int = SHOWN_PX) -> QPixmap:
                                          Qt.TransformationMode.SmoothTransformation)
 
 
+def chosen_face(faces: list[dict[str, Any]], current: list[tuple[float, float]],
+                selection: np.ndarray) -> int:
+    """Which of several found faces (best first) Find face places: the best one whose eyes are in the
+    selection; otherwise the one after the face the points already mark (Find face again steps through a
+    group photo); otherwise the best."""
+    def between_eyes(face: dict[str, Any]) -> tuple[int, int]:
+        (x0, y0), (x1, y1) = face["eyes"]
+        return int((x0 + x1) / 2), int((y0 + y1) / 2)
+
+    h, w = selection.shape
+    for i, face in enumerate(faces):
+        x, y = between_eyes(face)
+        if 0 <= x < w and 0 <= y < h and selection[y, x] >= 0.5:
+            return i
+    placed = [tuple(map(float, p)) for p in current]
+    for i, face in enumerate(faces):
+        if placed == [tuple(map(float, face["eyes"][0])), tuple(map(float, face["eyes"][1])),
+                      tuple(map(float, face["mouth"]))]:
+            return (i + 1) % len(faces)
+    return 0
+
+
 class LatentPanel(QWidget):
     TITLE = "Latent Edit"
     _render_finished = Signal(object)  # Job, re-posted from the worker thread
@@ -312,8 +334,12 @@ class LatentPanel(QWidget):
         if not faces:
             self.window.show_message("No face was found: click the eyes and mouth on the photo.")
             return False
-        self.points(doc).set(faces[0]["eyes"], faces[0]["mouth"])
+        index = chosen_face(faces, self.points(doc).points, doc.selection)
+        self.points(doc).set(faces[index]["eyes"], faces[index]["mouth"])
         self.pick_button.setChecked(True)  # the points can be dragged right away
+        if len(faces) > 1:
+            self.window.show_message(f"Face {index + 1} of {len(faces)}: Find face again for the next one, "
+                                     "or select around the face you want first.")
         return True
 
     def clear_points(self) -> None:
