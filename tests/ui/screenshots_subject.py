@@ -4,7 +4,8 @@
 
 Uses the models installed in the user's models folder (MediaPipe person and face models, fetched at
 set-up). Shots: the Select menu, a loose lasso around the man in bgmv2 test_fg.jpg, the one-click
-cut-out made from it, Select → Person on Set5 "woman", and Latent Edit's Find face with its points.
+cut-out made from it, Select → Person on Set5 "woman", and Latent Edit's Find face with its points; when
+the bench's face photos are cached (`tests/bench/face_photos.py`), Find face twice on a group photo.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def main(argv: list[str]) -> int:
     win.current_doc().clear_selection()
     finish(latent.find_face())
     shot("20-4-latent-find-face")
+    group = Path.home() / ".cache" / "lucid-bench" / "faces" / "faceapi-sample5.jpg"
+    if group.is_file():
+        win.open_paths([group])
+        for k in (1, 2):
+            finish(latent.find_face())
+            shot(f"20-5-group-find-face-{k}")
+    else:
+        print(f"{group} is not cached: no group shot")
     live.close()
     return 0
 
