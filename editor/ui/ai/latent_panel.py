@@ -121,7 +121,8 @@ class LatentPanel(QWidget):
         self.pick_button.setCheckable(True)
         self.pick_button.toggled.connect(self._on_pick)
         self.find_face_button = QPushButton("Find face")
-        self.find_face_button.setToolTip("Place the eyes and mouth with the face model (drag to correct)")
+        self.find_face_button.setToolTip("Place the eyes and mouth with the face model (drag to correct); "
+                                         "in a group photo, click again for the next face")
         self.find_face_button.clicked.connect(lambda: self.controller.spawn(self.find_face()))
         self.reset_points = QPushButton("Reset")
         self.reset_points.clicked.connect(self.clear_points)
