@@ -204,7 +204,9 @@ def _tiles(h: int, w: int, side: int) -> list[tuple[int, int]]:
     return [(x, y) for y in starts(h) for x in starts(w)]
 
 
-def _detect_zoomed(net: Any, image: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+def _detect_zoomed(
+    net: Any, image: np.ndarray, side: int, check: Callable[[], None] = lambda: None
+) -> tuple[np.ndarray, np.ndarray]:
     """Raw detections (image pixels) and scores in overlapping side×side squares. The photo is shrunk once
     so that a square is the detector's 128 pixels, and the squares go through the detector as one batch.
     A box that runs past an edge its square shares with the rest of the photo is dropped: that face is
@@ -218,10 +220,10 @@ def _detect_zoomed(net: Any, image: np.ndarray, side: int) -> tuple[np.ndarray, 
         tile = level[y : y + DET_SIZE, x : x + DET_SIZE]
         squares[i, : tile.shape[0], : tile.shape[1]] = tile
     graph = net.graph(DETECTOR)
-    outs = [
-        _run(graph, squares[i : i + ZOOM_BATCH] * 2.0 - 1.0, batch=True)
-        for i in range(0, len(corners), ZOOM_BATCH)
-    ]
+    outs = []
+    for i in range(0, len(corners), ZOOM_BATCH):
+        check()
+        outs.append(_run(graph, squares[i : i + ZOOM_BATCH] * 2.0 - 1.0, batch=True))
     raw_boxes = np.concatenate([o[0] for o in outs])
     raw_scores = np.concatenate([o[1] for o in outs])
     found_pts, found_scores = [], []
@@ -237,13 +239,16 @@ def _detect_zoomed(net: Any, image: np.ndarray, side: int) -> tuple[np.ndarray, 
     return np.concatenate(found_pts), np.concatenate(found_scores)
 
 
-def detect(model: Any, image: np.ndarray, *, zoom_levels: int = 2) -> list[tuple[np.ndarray, float]]:
+def detect(
+    model: Any, image: np.ndarray, *, zoom_levels: int = 2, check: Callable[[], None] = lambda: None
+) -> list[tuple[np.ndarray, float]]:
     """Detections in image pixels: (x0, y0, x1, y1, 6 keypoints x/y) and score, best first.
 
     The short-range detector sees the whole photo at 128×128, so a face smaller than about a tenth of
     the frame is missed: in a group photo it finds the larger faces and misses the rest. So overlapping
     squares of half, then a quarter, of the shorter side are searched too (while a square is at least twice
-    the detector's input), and what every view finds is merged by weighted suppression.
+    the detector's input), and what every view finds is merged by weighted suppression. `check` is called
+    before each batch of squares (a job's cancel check).
     """
     net = getattr(model, "model", model)
     image = np.clip(np.asarray(image[..., :3], np.float32), 0, 1)
@@ -253,7 +258,7 @@ def detect(model: Any, image: np.ndarray, *, zoom_levels: int = 2) -> list[tuple
         if side < 2 * DET_SIZE:
             break
         side //= 2
-        found.append(_detect_zoomed(net, image, side))
+        found.append(_detect_zoomed(net, image, side, check))
     boxes = np.concatenate([b for b, _ in found])
     scores = np.concatenate([s for _, s in found])
     return [(b, s) for b, s in weighted_nms(boxes, scores)]
@@ -347,17 +352,21 @@ def _inside(point: Point, box: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
 
-def find_faces(model: Any, image: np.ndarray, *, max_faces: int = 8) -> list[Face]:
+def find_faces(
+    model: Any, image: np.ndarray, *, max_faces: int = 8, check: Callable[[], None] = lambda: None
+) -> list[Face]:
     """Every face the detector finds (best first), with its mesh, eyes and mouth. A box whose mesh says it
     holds no face is dropped, and so is one whose mesh lands on a face already kept (the whole view and a
     zoomed square can each box the same face, differently enough that suppression keeps both, and a mesh
     grown from the poorer box may not settle exactly on the other: an eye inside a kept face's mesh is the
-    same face, as two people's faces never overlap that much)."""
+    same face, as two people's faces never overlap that much). `check` is called between the steps (a job's
+    cancel check)."""
     faces: list[Face] = []
     kept: list[np.ndarray] = []
-    for det, score in detect(model, image):
+    for det, score in detect(model, image, check=check):
         if len(faces) == max_faces:
             break
+        check()
         mesh, presence = landmarks(model, image, det)
         if presence < MIN_PRESENCE:
             continue  # the detector's box holds no face the mesh model accepts

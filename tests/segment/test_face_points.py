@@ -121,3 +121,25 @@ def test_a_small_face_beside_a_large_one_is_found_once_each(face_model, monkeypa
         d[1::2] += 0.45 * (d[3] - d[1])
     monkeypatch.setattr(faces, "detect", lambda *_a, **_k: real + low)
     assert len(faces.find_faces(face_model, canvas)) == 2
+
+
+def test_find_faces_stops_at_a_cancel_check(face_model) -> None:
+    """The zoomed search and the meshes call the job's cancel check between steps, so Cancel stops a
+    Find face on a large photo instead of waiting for it."""
+    from editor.infer.api import Cancelled
+
+    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
+    canvas[250:762, 1000:1512] = photo(BABY)
+    calls = []
+    found = faces.find_faces(face_model, canvas, check=lambda: calls.append(1))
+    assert len(found) == 1 and len(calls) >= 4  # every detector batch, then the face's mesh
+
+    def cancel_on_second() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Cancelled()
+
+    calls.clear()
+    with pytest.raises(Cancelled):
+        faces.find_faces(face_model, canvas, check=cancel_on_second)
+    assert len(calls) == 2  # nothing ran on after the cancel

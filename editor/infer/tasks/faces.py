@@ -16,6 +16,6 @@ def run(request: Request, progress: ProgressFn, cancel: CancelToken) -> Result:
     image, model_id, model = rgb_and_model(request, progress, cancel, default_model=FACE_MODEL,
                                            purpose="find faces")
     progress(Progress(0.3, "Finding faces"))
-    faces = find_faces(model, image)
+    faces = find_faces(model, image, check=cancel.check)
     progress(Progress(1.0, "Done"))
     return Result(info={"model_id": model_id, "faces": [f.as_json(all_points=True) for f in faces]})
