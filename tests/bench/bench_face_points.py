@@ -179,15 +179,18 @@ def main() -> int:
         rows: dict[str, list] = {v[0]: [] for v in variants}
         names, spent = [], {v[0]: 0.0 for v in variants}
         found_rows = []
+        views: dict[tuple, tuple] = {}  # (photo, window) -> image, detections, found faces: once per photo
         for name, path, window, marks in marked:
-            image = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
-            if window:
-                image = np.ascontiguousarray(image[window[1] : window[3], window[0] : window[2]])
-            dets = [d for d, _ in faces.detect(model, image)]
+            if (path, window) not in views:
+                image = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
+                if window:
+                    image = np.ascontiguousarray(image[window[1] : window[3], window[0] : window[2]])
+                dets = [d for d, _ in faces.detect(model, image)]
+                views[path, window] = image, dets, faces.find_faces(model, image) if dets else []
+            image, dets, found = views[path, window]
             if not dets:
                 print(f"{name}: no face detected")
                 continue
-            found = faces.find_faces(model, image)
             if found:
                 face = min(found, key=lambda f: float(np.hypot(*np.subtract(f.eyes[0], marks[0]))))
                 found_rows.append(point_errors([*face.eyes, face.mouth], marks))

@@ -55,6 +55,23 @@ def photo(rel: str) -> np.ndarray:
     return np.asarray(Image.open(p).convert("RGB"), np.float32) / 255.0
 
 
+WOMAN_AT, WOMAN_SCALE = (150, 400), 0.5  # where group_photo puts the Set5 woman, and how small
+
+
+def group_photo(with_woman: bool = True) -> np.ndarray:
+    """A 1600×1000 grey canvas with the Set5 baby (512 px) on the right and the Set5 woman at half size
+    on the left: a group photo whose small face the detector's whole 128×128 view misses."""
+    import cv2
+
+    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
+    canvas[250:762, 1000:1512] = photo(BABY)
+    if with_woman:
+        woman = cv2.resize(photo(WOMAN), None, fx=WOMAN_SCALE, fy=WOMAN_SCALE, interpolation=cv2.INTER_AREA)
+        (x, y), (h, w) = WOMAN_AT, woman.shape[:2]
+        canvas[y : y + h, x : x + w] = woman
+    return canvas
+
+
 def litert(path: Path, preserve: bool = False):
     mod = pytest.importorskip("ai_edge_litert.interpreter")
     it = mod.Interpreter(model_path=str(path), experimental_preserve_all_tensors=preserve)

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mp_helpers import BABY, DESIGN_FACES, OLD_PHOTO, WOMAN, loaded, nearest_detection, photo, point_errors
+from mp_helpers import (
+    BABY,
+    DESIGN_FACES,
+    OLD_PHOTO,
+    WOMAN_AT,
+    WOMAN_SCALE,
+    group_photo,
+    loaded,
+    nearest_detection,
+    photo,
+    point_errors,
+)
 
 from editor.infer import faces
 
@@ -101,16 +112,12 @@ def test_a_small_face_beside_a_large_one_is_found_once_each(face_model, monkeypa
     """A group photo: the whole 128×128 view finds the large face and misses a face a tenth of the frame's
     width (before the zoomed squares were always searched, only the large face came back). Each face is
     found exactly once, although the whole view and the zoomed squares box the large one differently."""
-    import cv2
-
-    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
-    canvas[250:762, 1000:1512] = photo(BABY)
-    woman = cv2.resize(photo(WOMAN), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    canvas[400 : 400 + woman.shape[0], 150 : 150 + woman.shape[1]] = woman
+    canvas = group_photo()
     found = faces.find_faces(face_model, canvas)
     assert len(found) == 2, [f.box for f in found]
-    # the woman's hand marks (test_person_and_faces.HAND_MARKED), halved and moved with her
-    marks = tuple((x * 0.5 + 150, y * 0.5 + 400) for x, y in ((77, 102), (140, 92), (122, 169)))
+    # the woman's hand marks (test_person_and_faces.HAND_MARKED), scaled and moved with her
+    (ox, oy), s = WOMAN_AT, WOMAN_SCALE
+    marks = tuple((x * s + ox, y * s + oy) for x, y in ((77, 102), (140, 92), (122, 169)))
     face = min(found, key=lambda f: float(np.hypot(*np.subtract(f.eyes[0], marks[0]))))
     errs = point_errors([*face.eyes, face.mouth], marks)
     assert max(errs) <= BAR_EACH, errs
@@ -128,8 +135,7 @@ def test_find_faces_stops_at_a_cancel_check(face_model) -> None:
     Find face on a large photo instead of waiting for it."""
     from editor.infer.api import Cancelled
 
-    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
-    canvas[250:762, 1000:1512] = photo(BABY)
+    canvas = group_photo(with_woman=False)
     calls = []
     found = faces.find_faces(face_model, canvas, check=lambda: calls.append(1))
     assert len(found) == 1 and len(calls) >= 4  # every detector batch, then the face's mesh

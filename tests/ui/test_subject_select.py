@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from editor.ui.ai.trimap_tool import decode_codes
-from tests.segment.mp_helpers import BACKGROUND_IN_LASSO, LASSO, ON_MAN, installed
+from tests.segment.mp_helpers import BACKGROUND_IN_LASSO, LASSO, ON_MAN, group_photo, installed
 
 from .ai_panel_helpers import photo_doc, run_async
 
@@ -180,11 +180,7 @@ def test_find_face_in_a_group_photo_steps_through_the_faces_or_takes_the_selecte
     from editor.core.geometry import Rect
     from editor.ui.ai.latent_panel import LatentPanel
 
-    canvas = np.full((1000, 1600, 3), 0.45, np.float32)
-    canvas[250:762, 1000:1512] = _photo("sr/Set5/x4/img_001_SRF_4_HR.png")
-    woman = _photo("sr/Set5/x4/img_005_SRF_4_HR.png", 0.5)
-    canvas[400 : 400 + woman.shape[0], 150 : 150 + woman.shape[1]] = woman
-    doc = photo_doc(canvas)
+    doc = photo_doc(group_photo())
     env.window.add_document(doc)
     panel = LatentPanel(env.controller, env.window)
 

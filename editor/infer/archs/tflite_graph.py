@@ -144,8 +144,8 @@ class TfliteGraph(nn.Module):
         if self.spec.get("format") != GRAPH_FORMAT:
             raise ValueError("not a converted TFLite graph")
         for name, t in consts.items():  # rank-4 constants are convolution weights: channels-last too
-            t = t.clone()
-            self.register_buffer(name, t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t)
+            layout = torch.channels_last if t.ndim == 4 else torch.preserve_format
+            self.register_buffer(name, t.clone(memory_format=layout))
         self.ops = self.spec["ops"]
         self._const = {int(k): v for k, v in self.spec["consts"].items()}
         self._ints = {int(k): v for k, v in self.spec["ints"].items()}
