@@ -10,9 +10,7 @@ find_faces) after a warm-up, alternating the two twice; prints `cat /proc/loadav
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,9 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_segment import median_s  # noqa: E402  (a script beside this one)
+
 PHOTO = REPO.parent / "shared" / "data" / "matting" / "bgmv2_pair" / "test_fg.jpg"
 
 
@@ -28,26 +29,15 @@ def nchw_internal(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).contiguous() if x.ndim == 4 else x
 
 
-def median_ms(fn, runs: int) -> float:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
-
 def timings(model, one: torch.Tensor, batch: torch.Tensor, crop: torch.Tensor, photo: np.ndarray) -> str:
     from editor.infer import faces
 
     det, mesh = model.graph(faces.DETECTOR), model.graph(faces.LANDMARKS)
     return (
-        f"detector {median_ms(lambda: det(one), 15):5.1f} ms,"
-        f" 32 squares {median_ms(lambda: det(batch), 5):6.1f} ms,"
-        f" mesh {median_ms(lambda: mesh(crop), 15):5.1f} ms,"
-        f" find_faces 1920×1080 {median_ms(lambda: faces.find_faces(model, photo), 3):5.0f} ms"
+        f"detector {1000 * median_s(lambda: det(one), 15):5.1f} ms,"
+        f" 32 squares {1000 * median_s(lambda: det(batch), 5):6.1f} ms,"
+        f" mesh {1000 * median_s(lambda: mesh(crop), 15):5.1f} ms,"
+        f" find_faces 1920×1080 {1000 * median_s(lambda: faces.find_faces(model, photo), 3):5.0f} ms"
     )
 
 
